@@ -1,0 +1,151 @@
+/*
+ * libguard: scanning text against compiled rules, and the verdict policy.
+ *
+ * Threading: a scratch belongs to one thread (or one in-flight request) at
+ * a time.  Create one per worker thread from shared rules.  Using a scratch
+ * that is already busy returns LG_E_SCRATCH_IN_USE (a best-effort check).
+ * lg_policy_t and lg_limits_t are plain data owned by the caller.
+ *
+ * Memory: all buffers a scan needs are allocated by lg_scratch_new(); a scan
+ * allocates nothing, except that the first input with invalid UTF-8 larger
+ * than any before grows the scratch's sanitizing buffer once.
+ */
+#ifndef LG_SCAN_H
+#define LG_SCAN_H
+
+#include "lg_common.h"
+#include "lg_rules.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lg_scratch lg_scratch_t;
+
+/** The verdict of a scan, in increasing order of severity. */
+typedef enum lg_verdict {
+    LG_VERDICT_ALLOW = 0,
+    LG_VERDICT_FLAG = 1,
+    LG_VERDICT_BLOCK = 2
+} lg_verdict_t;
+
+/** The verdict's name: "allow", "flag", "block"; NULL if not defined. */
+LG_API const char *lg_verdict_name(lg_verdict_t v);
+
+/**
+ * How findings become a verdict: anomaly scoring per category.
+ *
+ * Each finding adds its rule's score to its category once per rule (a rule
+ * matching ten times counts once).  A category whose score reaches its
+ * `block_at` gives BLOCK; one reaching `flag_at` gives FLAG.  The total of
+ * all categories is compared with `total_block_at` / `total_flag_at` too.
+ * A threshold of 0 is disabled.  The verdict is the highest reached.
+ *
+ * In detection-only mode (`detect_only` nonzero) the verdict never exceeds
+ * FLAG; lg_result_t.would_block says whether it would have blocked.
+ *
+ * Defaults (lg_policy_init()): every category flags at 1 (any finding);
+ * injection, hijacking, leakage, secret, exfiltration and harmful block at
+ * 5, so one critical rule or two medium ones block; pii and the moderation
+ * categories only flag; totals are disabled.
+ */
+typedef struct lg_policy {
+    uint32_t detect_only;
+    uint32_t flag_at[LG_CATEGORY_MAX];
+    uint32_t block_at[LG_CATEGORY_MAX];
+    uint32_t total_flag_at;
+    uint32_t total_block_at;
+} lg_policy_t;
+
+/** Fill `p` with the default policy.  NULL is ignored. */
+LG_API void lg_policy_init(lg_policy_t *p);
+
+/**
+ * Per-scratch limits.  A scan that would exceed one returns LG_E_LIMIT
+ * (input size) or stops and sets lg_result_t.truncated (findings,
+ * confirmations), so hostile input bounds time and memory.
+ */
+typedef struct lg_limits {
+    size_t max_input;           /**< bytes; default 64 MiB */
+    uint32_t max_findings;      /**< findings kept per scan; default 1024 */
+    uint32_t max_matches;       /**< raw engine matches examined per scan;
+                                     default 65536 */
+    uint32_t pcre_match_limit;  /**< PCRE2 match limit per confirmation;
+                                     default 100000 */
+    uint32_t pcre_depth_limit;  /**< PCRE2 depth limit; default 10000 */
+} lg_limits_t;
+
+/** Fill `l` with the default limits.  NULL is ignored. */
+LG_API void lg_limits_init(lg_limits_t *l);
+
+/**
+ * A finding: one rule matched the span [start, end) of the input.
+ * Overlapping matches of one rule are merged into one finding.
+ */
+typedef struct lg_finding {
+    uint32_t rule;          /**< index for lg_rules_info() / lg_rules_id() */
+    lg_category_t category;
+    lg_severity_t severity;
+    uint32_t score;
+    size_t start;           /**< byte offset in the input */
+    size_t end;             /**< exclusive */
+} lg_finding_t;
+
+/** The outcome of a scan.  `findings` is borrowed from the scratch. */
+typedef struct lg_result {
+    lg_verdict_t verdict;
+    uint32_t would_block;   /**< policy reached BLOCK (also in detect-only) */
+    uint32_t categories;    /**< bit (1u << category) for each category found */
+    uint32_t score;         /**< total anomaly score */
+    uint32_t truncated;     /**< a findings or match limit was reached */
+    size_t nfindings;
+    const lg_finding_t *findings; /**< sorted by start, then rule; valid until
+                                       the next call on the scratch */
+} lg_result_t;
+
+/**
+ * Create a scratch for scanning with `r`.  The scratch takes a reference to
+ * the rules, so the two can never be mismatched.
+ *
+ * @param r      rules; not NULL.
+ * @param limits limits to apply; NULL for the defaults.  Copied.
+ * @param out    receives the scratch; NULL on failure.
+ * @return LG_OK, LG_E_INVAL (NULL argument or a zero limit), LG_E_NOMEM,
+ *         LG_E_ENGINE.
+ */
+LG_API lg_status_t lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits,
+                                  lg_scratch_t **out);
+
+/** Free a scratch and drop its reference to the rules.  NULL is allowed. */
+LG_API void lg_scratch_free(lg_scratch_t *s);
+
+/** The rules a scratch scans with (borrowed). */
+LG_API const lg_rules_t *lg_scratch_rules(const lg_scratch_t *s);
+
+/**
+ * Scan one buffer (block mode).
+ *
+ * The input may hold any bytes: NUL bytes are data, and invalid UTF-8 is
+ * scanned as if each invalid byte were a control character, so offsets
+ * still refer to the original bytes.
+ *
+ * @param s      scratch; not NULL; not in use by another call.
+ * @param data   input bytes; may be NULL only when len is 0.
+ * @param len    input length; at most the scratch's max_input.
+ * @param dir    LG_DIR_PROMPT, LG_DIR_COMPLETION or both: only rules whose
+ *               applies_to shares a bit are reported.
+ * @param policy verdict policy; NULL for the defaults.
+ * @param out    receives the result; zeroed on failure.
+ * @return LG_OK; LG_E_INVAL; LG_E_LIMIT (input larger than max_input);
+ *         LG_E_SCRATCH_IN_USE; LG_E_NOMEM (growing the sanitizing buffer);
+ *         LG_E_ENGINE.
+ */
+LG_API lg_status_t lg_scan(lg_scratch_t *s, const void *data, size_t len,
+                           uint32_t dir, const lg_policy_t *policy,
+                           lg_result_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LG_SCAN_H */

@@ -1,0 +1,126 @@
+/*
+ * libguard internals shared between the compiler and the runtime.  Never
+ * installed.  Internal symbols are lgi_* and have hidden visibility.
+ */
+#ifndef LG_INTERNAL_H
+#define LG_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hs.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "libguard.h"
+
+#if defined(__GNUC__)
+#define LGI_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define LGI_HIDDEN
+#endif
+
+/* Invariants only; compiled out of release builds (an nginx worker must
+ * not die for a bug that can be reported as LG_E_INTERNAL instead). */
+#ifdef LG_DEBUG_ASSERT
+#include <assert.h>
+#define lgi_assert(x) assert(x)
+#else
+#define lgi_assert(x) ((void)0)
+#endif
+
+/* ---- allocation (routed so that tests can fail the Nth allocation) ---- */
+LGI_HIDDEN void *lgi_malloc(size_t n);
+LGI_HIDDEN void *lgi_calloc(size_t n, size_t size);
+LGI_HIDDEN void *lgi_realloc(void *p, size_t n);
+LGI_HIDDEN void lgi_free(void *p);
+LGI_HIDDEN char *lgi_strndup(const char *s, size_t n);
+LGI_HIDDEN char *lgi_strdup(const char *s);
+
+/* Returns true and leaves *out alone on overflow. */
+static inline bool
+lgi_add_overflow(size_t a, size_t b, size_t *out)
+{
+    return __builtin_add_overflow(a, b, out);
+}
+
+static inline bool
+lgi_mul_overflow(size_t a, size_t b, size_t *out)
+{
+    return __builtin_mul_overflow(a, b, out);
+}
+
+/* ---- compiled rules ---- */
+
+/* Default anomaly score of each severity (CRS: notice 2 .. critical 5). */
+LGI_HIDDEN uint32_t lgi_severity_score(lg_severity_t s);
+
+struct lgi_pattern {
+    char *regex;      /* Hyperscan source, without delimiters or flags */
+    uint32_t flags;   /* LG_PAT_* */
+    uint32_t rule;    /* index into lg_rules.rules */
+};
+
+struct lgi_rule {
+    char *id;
+    char *pack;
+    char *description;
+    char *file;
+    uint32_t line;
+    lg_category_t category;
+    lg_severity_t severity;
+    uint32_t score;
+    uint32_t applies_to;      /* LG_DIR_* */
+    uint32_t first_pattern;   /* into lg_rules.patterns */
+    uint32_t npatterns;
+    char *confirm_src;        /* PCRE2 source, or NULL */
+    uint32_t confirm_flags;   /* LG_PAT_* applied to confirm_src */
+    pcre2_code *confirm;      /* compiled (and JIT-compiled when possible) */
+    char **tags;
+    size_t ntags;
+    char **refs;
+    size_t nrefs;
+};
+
+struct lg_rules {
+    atomic_uint refs;
+    struct lgi_rule *rules;
+    uint32_t nrules;
+    struct lgi_pattern *patterns;
+    uint32_t npatterns;
+    hs_database_t *db;        /* block mode; NULL when there are no patterns */
+    bool utf8;                /* db compiled with HS_FLAG_UTF8 patterns */
+};
+
+/*
+ * Allocate an empty rules object with refs = 1.  The compiler and the
+ * loader fill rules[]/patterns[] and then call lgi_rules_finish(), which
+ * compiles each confirm_src to `confirm` and the patterns to `db`
+ * (unless db is already set, as after deserialization).
+ */
+LGI_HIDDEN lg_rules_t *lgi_rules_alloc(void);
+/* Free everything regardless of refs (used on failure paths). */
+LGI_HIDDEN void lgi_rules_destroy(lg_rules_t *r);
+
+/* Hyperscan flags for LG_PAT_* (always UTF8 | SOM_LEFTMOST). */
+LGI_HIDDEN unsigned int lgi_hs_flags(uint32_t pat_flags);
+/* PCRE2 options for LG_PAT_* (always UTF | MATCH_INVALID_UTF). */
+LGI_HIDDEN uint32_t lgi_pcre2_options(uint32_t pat_flags);
+
+/*
+ * Compile every pattern of `r` into r->db (block mode).  On failure returns
+ * LG_E_COMPILE and sets *bad to the index of the first rejected pattern and
+ * *msg to the engine's message (copied into msgbuf).
+ */
+LGI_HIDDEN lg_status_t lgi_build_db(lg_rules_t *r, uint32_t *bad,
+                                    char *msgbuf, size_t msgcap);
+
+/* Compile (and JIT) every rule's confirm_src.  On failure sets *bad_rule,
+ * *erroff and msgbuf. */
+LGI_HIDDEN lg_status_t lgi_build_confirms(lg_rules_t *r, uint32_t *bad_rule,
+                                          size_t *erroff, char *msgbuf,
+                                          size_t msgcap);
+
+#endif /* LG_INTERNAL_H */

@@ -1,0 +1,536 @@
+/*
+ * Scratch and block-mode scanning.  Hyperscan finds candidate spans for
+ * every pattern in one pass; each candidate is filtered by direction and,
+ * where the rule has one, by its PCRE2 confirmation; overlapping spans of
+ * one rule merge into one finding; the policy turns findings into a verdict.
+ * Everything a scan touches is preallocated in the scratch.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/lg_internal.h"
+
+#define LGI_SUB_BYTE 0x1a /* stands in for each byte of invalid UTF-8 */
+
+struct lg_scratch {
+    lg_rules_t *rules;
+    lg_limits_t limits;
+    atomic_flag busy;
+    hs_scratch_t *hs;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    lg_finding_t *findings;  /* limits.max_findings */
+    /* Per-rule state, valid only where gen[rule] == cur_gen, so that a
+     * scan need not clear arrays sized by the number of rules. */
+    uint32_t *gen;
+    uint32_t *last;          /* index of the rule's latest finding */
+    size_t *neg_start;       /* confirm failed at this start (+1; 0 none) */
+    uint32_t cur_gen;
+    uint8_t *buf;            /* sanitized copy of invalid UTF-8 input */
+    size_t bufcap;
+
+    /* the scan in progress */
+    const uint8_t *data;
+    size_t len;
+    uint32_t dir;
+    size_t nfindings;
+    uint32_t nmatches;
+    uint32_t truncated;
+    lg_status_t error;
+};
+
+void
+lg_policy_init(lg_policy_t *p)
+{
+    static const lg_category_t blocking[] = {
+        LG_CAT_INJECTION, LG_CAT_HIJACKING,    LG_CAT_LEAKAGE,
+        LG_CAT_SECRET,    LG_CAT_EXFILTRATION, LG_CAT_HARMFUL,
+    };
+
+    if (p == NULL) {
+        return;
+    }
+    memset(p, 0, sizeof(*p));
+    for (unsigned i = 0; i < LG_CATEGORY_MAX; i++) {
+        p->flag_at[i] = 1;
+    }
+    for (size_t i = 0; i < sizeof(blocking) / sizeof(blocking[0]); i++) {
+        p->block_at[blocking[i]] = 5;
+    }
+}
+
+void
+lg_limits_init(lg_limits_t *l)
+{
+    if (l == NULL) {
+        return;
+    }
+    l->max_input = (size_t)64 << 20;
+    l->max_findings = 1024;
+    l->max_matches = 65536;
+    l->pcre_match_limit = 100000;
+    l->pcre_depth_limit = 10000;
+}
+
+void
+lg_scratch_free(lg_scratch_t *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    if (s->hs != NULL) {
+        hs_free_scratch(s->hs);
+    }
+    pcre2_match_data_free(s->md);
+    pcre2_match_context_free(s->mctx);
+    lgi_free(s->findings);
+    lgi_free(s->gen);
+    lgi_free(s->last);
+    lgi_free(s->neg_start);
+    lgi_free(s->buf);
+    lg_rules_free(s->rules);
+    lgi_free(s);
+}
+
+lg_status_t
+lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits, lg_scratch_t **out)
+{
+    lg_scratch_t *s = NULL;
+    lg_status_t rc;
+    size_t nr;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (r == NULL || out == NULL) {
+        return LG_E_INVAL;
+    }
+    if (limits != NULL &&
+        (limits->max_input == 0 || limits->max_findings == 0 ||
+         limits->max_matches == 0 || limits->pcre_match_limit == 0 ||
+         limits->pcre_depth_limit == 0)) {
+        return LG_E_INVAL;
+    }
+    rc = lg_init();
+    if (rc != LG_OK) {
+        return rc;
+    }
+    s = lgi_calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return LG_E_NOMEM;
+    }
+    atomic_flag_clear(&s->busy);
+    s->rules = lg_rules_retain(r);
+    if (limits != NULL) {
+        s->limits = *limits;
+    } else {
+        lg_limits_init(&s->limits);
+    }
+    rc = LG_E_NOMEM;
+    nr = r->nrules > 0 ? r->nrules : 1;
+    s->findings = lgi_calloc(s->limits.max_findings, sizeof(*s->findings));
+    s->gen = lgi_calloc(nr, sizeof(*s->gen));
+    s->last = lgi_calloc(nr, sizeof(*s->last));
+    s->neg_start = lgi_calloc(nr, sizeof(*s->neg_start));
+    s->md = pcre2_match_data_create(1, NULL);
+    s->mctx = pcre2_match_context_create(NULL);
+    if (s->findings == NULL || s->gen == NULL || s->last == NULL ||
+        s->neg_start == NULL || s->md == NULL || s->mctx == NULL) {
+        goto fail;
+    }
+    pcre2_set_match_limit(s->mctx, s->limits.pcre_match_limit);
+    pcre2_set_depth_limit(s->mctx, s->limits.pcre_depth_limit);
+    if (r->db != NULL) {
+        hs_error_t hrc = hs_alloc_scratch(r->db, &s->hs);
+
+        if (hrc != HS_SUCCESS) {
+            rc = hrc == HS_NOMEM ? LG_E_NOMEM : LG_E_ENGINE;
+            goto fail;
+        }
+    }
+    *out = s;
+    return LG_OK;
+fail:
+    lg_scratch_free(s);
+    return rc;
+}
+
+const lg_rules_t *
+lg_scratch_rules(const lg_scratch_t *s)
+{
+    return s == NULL ? NULL : s->rules;
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0 if it is invalid. */
+static size_t
+utf8_seq_len(const uint8_t *p, size_t avail)
+{
+    uint8_t c = p[0];
+
+    if (c < 0x80) {
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        return avail >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    }
+    if (c >= 0xe0 && c <= 0xef) {
+        uint8_t lo = c == 0xe0 ? 0xa0 : 0x80;
+        uint8_t hi = c == 0xed ? 0x9f : 0xbf;
+
+        return avail >= 3 && p[1] >= lo && p[1] <= hi &&
+                       (p[2] & 0xc0) == 0x80
+                   ? 3
+                   : 0;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        uint8_t lo = c == 0xf0 ? 0x90 : 0x80;
+        uint8_t hi = c == 0xf4 ? 0x8f : 0xbf;
+
+        return avail >= 4 && p[1] >= lo && p[1] <= hi &&
+                       (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80
+                   ? 4
+                   : 0;
+    }
+    return 0;
+}
+
+/* Offset of the first invalid UTF-8 byte, or len if there is none. */
+static size_t
+utf8_first_invalid(const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        /* ASCII fast path, eight bytes at a time. */
+        while (i + 8 <= len) {
+            uint64_t w;
+
+            memcpy(&w, p + i, sizeof(w));
+            if (w & UINT64_C(0x8080808080808080)) {
+                break;
+            }
+            i += 8;
+        }
+        if (i >= len) {
+            break;
+        }
+        size_t n = utf8_seq_len(p + i, len - i);
+
+        if (n == 0) {
+            return i;
+        }
+        i += n;
+    }
+    return len;
+}
+
+/* Copy `data` into the scratch buffer with each byte of an invalid sequence
+ * replaced by one substitute byte, so that offsets are unchanged. */
+static lg_status_t
+sanitize(lg_scratch_t *s, const uint8_t *data, size_t len, size_t first_bad)
+{
+    size_t i = first_bad;
+
+    if (s->bufcap < len) {
+        uint8_t *nb = lgi_realloc(s->buf, len);
+
+        if (nb == NULL) {
+            return LG_E_NOMEM;
+        }
+        s->buf = nb;
+        s->bufcap = len;
+    }
+    memcpy(s->buf, data, first_bad);
+    while (i < len) {
+        size_t n = utf8_seq_len(data + i, len - i);
+
+        if (n == 0) {
+            s->buf[i++] = LGI_SUB_BYTE;
+            continue;
+        }
+        memcpy(s->buf + i, data + i, n);
+        i += n;
+    }
+    return LG_OK;
+}
+
+/* 1 if the rule's confirmation matches anchored at `start`, 0 if not,
+ * negative on an engine error.  A hit on a limit counts as no match: the
+ * candidate cannot be confirmed within budget. */
+static int
+confirm(lg_scratch_t *s, const struct lgi_rule *rule, size_t start)
+{
+    int rc = pcre2_match(rule->confirm, (PCRE2_SPTR)s->data, s->len, start,
+                         PCRE2_ANCHORED, s->md, s->mctx);
+
+    if (rc >= 0) {
+        return 1;
+    }
+    switch (rc) {
+    case PCRE2_ERROR_NOMATCH:
+    case PCRE2_ERROR_MATCHLIMIT:
+    case PCRE2_ERROR_DEPTHLIMIT:
+    case PCRE2_ERROR_JIT_STACKLIMIT:
+        if (rc != PCRE2_ERROR_NOMATCH) {
+            s->truncated = 1;
+        }
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static int
+on_match(unsigned int id, unsigned long long from, unsigned long long to,
+         unsigned int flags, void *ctx)
+{
+    lg_scratch_t *s = ctx;
+    const lg_rules_t *r = s->rules;
+    uint32_t ri;
+    const struct lgi_rule *rule;
+    size_t start = (size_t)from, end = (size_t)to;
+
+    (void)flags;
+    if (id >= r->npatterns) {
+        s->error = LG_E_INTERNAL; /* LCOV_EXCL_LINE */
+        return 1;                 /* LCOV_EXCL_LINE */
+    }
+    if (++s->nmatches > s->limits.max_matches) {
+        s->truncated = 1;
+        return 1;
+    }
+    ri = r->patterns[id].rule;
+    rule = &r->rules[ri];
+    if ((rule->applies_to & s->dir) == 0) {
+        return 0;
+    }
+    if (s->gen[ri] == s->cur_gen) {
+        if (s->last[ri] != UINT32_MAX &&
+            start >= s->findings[s->last[ri]].start &&
+            end <= s->findings[s->last[ri]].end) {
+            return 0; /* already covered */
+        }
+        if (rule->confirm != NULL && s->neg_start[ri] == start + 1) {
+            return 0; /* confirm depends on the start only */
+        }
+    }
+    if (rule->confirm != NULL) {
+        int c = confirm(s, rule, start);
+
+        if (c < 0) {
+            s->error = LG_E_ENGINE;
+            return 1;
+        }
+        if (c == 0) {
+            if (s->gen[ri] != s->cur_gen) {
+                s->gen[ri] = s->cur_gen;
+                s->last[ri] = UINT32_MAX;
+            }
+            s->neg_start[ri] = start + 1;
+            return 0;
+        }
+    }
+    if (s->gen[ri] == s->cur_gen && s->last[ri] != UINT32_MAX) {
+        lg_finding_t *f = &s->findings[s->last[ri]];
+
+        if (start <= f->end && end >= f->start) {
+            if (start < f->start) {
+                f->start = start;
+            }
+            if (end > f->end) {
+                f->end = end;
+            }
+            return 0;
+        }
+    }
+    if (s->nfindings >= s->limits.max_findings) {
+        s->truncated = 1;
+        return 1;
+    }
+    if (s->gen[ri] != s->cur_gen) {
+        s->gen[ri] = s->cur_gen;
+        s->neg_start[ri] = 0;
+    }
+    s->last[ri] = (uint32_t)s->nfindings;
+    s->findings[s->nfindings++] = (lg_finding_t){
+        .rule = ri,
+        .category = rule->category,
+        .severity = rule->severity,
+        .score = rule->score,
+        .start = start,
+        .end = end,
+    };
+    return 0;
+}
+
+static int
+finding_cmp(const void *a, const void *b)
+{
+    const lg_finding_t *x = a, *y = b;
+
+    if (x->start != y->start) {
+        return x->start < y->start ? -1 : 1;
+    }
+    if (x->rule != y->rule) {
+        return x->rule < y->rule ? -1 : 1;
+    }
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* Start a new generation of the per-rule stamps, clearing them when the
+ * counter wraps so that stale stamps never look current. */
+static void
+next_gen(lg_scratch_t *s)
+{
+    if (++s->cur_gen == 0) {
+        memset(s->gen, 0, s->rules->nrules * sizeof(*s->gen));
+        s->cur_gen = 1;
+    }
+}
+
+/* Sort findings by start and merge same-rule overlaps that arrived out of
+ * order.  After sorting, a rule's latest output finding has the largest
+ * end of its findings so far, so one look at it suffices. */
+static size_t
+sort_and_merge(lg_scratch_t *s)
+{
+    lg_finding_t *f = s->findings;
+    size_t out = 0;
+
+    qsort(f, s->nfindings, sizeof(*f), finding_cmp);
+    next_gen(s);
+    for (size_t i = 0; i < s->nfindings; i++) {
+        uint32_t ri = f[i].rule;
+
+        if (s->gen[ri] == s->cur_gen && f[i].start <= f[s->last[ri]].end) {
+            if (f[i].end > f[s->last[ri]].end) {
+                f[s->last[ri]].end = f[i].end;
+            }
+            continue;
+        }
+        s->gen[ri] = s->cur_gen;
+        s->last[ri] = (uint32_t)out;
+        f[out++] = f[i];
+    }
+    return out;
+}
+
+static uint32_t
+sat_add(uint32_t a, uint32_t b)
+{
+    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
+static void
+apply_policy(lg_scratch_t *s, const lg_policy_t *p, lg_result_t *res)
+{
+    uint32_t cat_score[LG_CATEGORY_MAX] = {0};
+    uint32_t total = 0;
+    lg_verdict_t v = LG_VERDICT_ALLOW;
+
+    /* A rule counts once however often it matched. */
+    next_gen(s);
+    for (size_t i = 0; i < s->nfindings; i++) {
+        const lg_finding_t *f = &s->findings[i];
+
+        res->categories |= 1u << f->category;
+        if (s->gen[f->rule] == s->cur_gen) {
+            continue;
+        }
+        s->gen[f->rule] = s->cur_gen;
+        cat_score[f->category] = sat_add(cat_score[f->category], f->score);
+        total = sat_add(total, f->score);
+    }
+    for (unsigned c = 0; c < LG_CATEGORY_MAX; c++) {
+        if (cat_score[c] == 0) {
+            continue;
+        }
+        if (p->block_at[c] != 0 && cat_score[c] >= p->block_at[c]) {
+            v = LG_VERDICT_BLOCK;
+        } else if (p->flag_at[c] != 0 && cat_score[c] >= p->flag_at[c] &&
+                   v < LG_VERDICT_FLAG) {
+            v = LG_VERDICT_FLAG;
+        }
+    }
+    if (p->total_block_at != 0 && total >= p->total_block_at) {
+        v = LG_VERDICT_BLOCK;
+    } else if (p->total_flag_at != 0 && total >= p->total_flag_at &&
+               v < LG_VERDICT_FLAG) {
+        v = LG_VERDICT_FLAG;
+    }
+    res->score = total;
+    res->would_block = v == LG_VERDICT_BLOCK;
+    if (p->detect_only && v == LG_VERDICT_BLOCK) {
+        v = LG_VERDICT_FLAG;
+    }
+    res->verdict = v;
+}
+
+lg_status_t
+lg_scan(lg_scratch_t *s, const void *data, size_t len, uint32_t dir,
+        const lg_policy_t *policy, lg_result_t *out)
+{
+    lg_policy_t defaults;
+    const uint8_t *in = data;
+    lg_status_t rc = LG_OK;
+    size_t bad;
+
+    if (out != NULL) {
+        memset(out, 0, sizeof(*out));
+    }
+    if (s == NULL || out == NULL || (data == NULL && len > 0) || dir == 0 ||
+        (dir & ~LG_DIR_BOTH) != 0) {
+        return LG_E_INVAL;
+    }
+    if (len > s->limits.max_input || len > UINT_MAX) {
+        return LG_E_LIMIT;
+    }
+    if (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire)) {
+        return LG_E_SCRATCH_IN_USE;
+    }
+    if (policy == NULL) {
+        lg_policy_init(&defaults);
+        policy = &defaults;
+    }
+    s->nfindings = 0;
+    s->nmatches = 0;
+    s->truncated = 0;
+    s->error = LG_OK;
+    s->dir = dir;
+    next_gen(s);
+    if (len > 0 && s->rules->db != NULL) {
+        hs_error_t hrc;
+
+        bad = utf8_first_invalid(in, len);
+        if (bad < len) {
+            rc = sanitize(s, in, len, bad);
+            if (rc != LG_OK) {
+                goto out;
+            }
+            in = s->buf;
+        }
+        s->data = in;
+        s->len = len;
+        hrc = hs_scan(s->rules->db, (const char *)in, (unsigned int)len, 0,
+                      s->hs, on_match, s);
+        if (hrc != HS_SUCCESS && hrc != HS_SCAN_TERMINATED) {
+            rc = LG_E_ENGINE;
+            goto out;
+        }
+        if (s->error != LG_OK) {
+            rc = s->error;
+            goto out;
+        }
+    }
+    s->nfindings = sort_and_merge(s);
+    apply_policy(s, policy, out);
+    out->truncated = s->truncated;
+    out->nfindings = s->nfindings;
+    out->findings = s->nfindings > 0 ? s->findings : NULL;
+out:
+    s->data = NULL;
+    atomic_flag_clear_explicit(&s->busy, memory_order_release);
+    return rc;
+}
