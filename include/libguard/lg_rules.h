@@ -86,7 +86,16 @@ LG_API const char *lg_severity_name(lg_severity_t s);
 #define LG_PAT_CASELESS 0x1u  /**< caseless: case-insensitive */
 #define LG_PAT_DOTALL 0x2u    /**< dotall: `.` also matches newline */
 #define LG_PAT_MULTILINE 0x4u /**< multiline: ^ and $ match at newlines */
-#define LG_PAT_UCP 0x8u       /**< ucp: \w \s \b follow Unicode properties */
+#define LG_PAT_UCP 0x8u       /**< ucp: \w \s \b follow Unicode properties
+                                   (implies utf8) */
+/**
+ * utf8: `.`, classes and repeats work on whole UTF-8 characters, as a
+ * non-ASCII range such as [가-힣] needs.  Without it a pattern works on
+ * bytes: literal text in any script still matches, `.` is one byte, and
+ * caseless folds ASCII only.  Byte patterns compile and scan faster, so
+ * use utf8 only where a pattern needs it.
+ */
+#define LG_PAT_UTF8 0x10u
 
 /**
  * Description of one compiled rule.  Every pointer is borrowed from the

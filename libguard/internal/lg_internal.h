@@ -61,7 +61,19 @@ struct lgi_pattern {
     char *regex;      /* Hyperscan source, without delimiters or flags */
     uint32_t flags;   /* LG_PAT_* */
     uint32_t rule;    /* index into lg_rules.rules */
+    /* Hyperscan reports only where a match ends (start-of-match tracking
+     * makes many patterns "too large" and every scan slower).  The start is
+     * recovered on a hit by this PCRE2 compilation of the same source,
+     * searched end-anchored in a window of max_width bytes before the end. */
+    pcre2_code *span;
+    uint32_t min_width;
+    uint32_t max_width; /* UINT32_MAX: unbounded */
 };
+
+/* Widest window searched back from a match's end to find its start, for
+ * patterns of unbounded width: such a finding's span starts at most this
+ * far before its end. */
+#define LGI_SPAN_WINDOW 4096u
 
 struct lgi_rule {
     char *id;
@@ -91,7 +103,7 @@ struct lg_rules {
     struct lgi_pattern *patterns;
     uint32_t npatterns;
     hs_database_t *db;        /* block mode; NULL when there are no patterns */
-    bool utf8;                /* db compiled with HS_FLAG_UTF8 patterns */
+    bool utf8;                /* some pattern or confirm is UTF-8 mode */
 };
 
 /*
@@ -104,13 +116,30 @@ LGI_HIDDEN lg_rules_t *lgi_rules_alloc(void);
 /* Free everything regardless of refs (used on failure paths). */
 LGI_HIDDEN void lgi_rules_destroy(lg_rules_t *r);
 
-/* Hyperscan flags for LG_PAT_* (always UTF8 | SOM_LEFTMOST). */
+/* Every LG_PAT_* bit, for validating loaded flags. */
+#define LGI_PAT_ALL 0x1fu
+
+/* Set r->utf8 from the patterns' and confirms' flags. */
+LGI_HIDDEN void lgi_rules_set_utf8(lg_rules_t *r);
+
+/* Hyperscan flags for LG_PAT_*. */
 LGI_HIDDEN unsigned int lgi_hs_flags(uint32_t pat_flags);
 /* PCRE2 options for LG_PAT_* (always UTF | MATCH_INVALID_UTF). */
 LGI_HIDDEN uint32_t lgi_pcre2_options(uint32_t pat_flags);
 
 /*
- * Compile every pattern of `r` into r->db (block mode).  On failure returns
+ * Prepare one pattern for span recovery: its widths from Hyperscan and its
+ * PCRE2 compilation.  On failure returns LG_E_COMPILE (or LG_E_NOMEM) with
+ * the engine's message in msgbuf and the error offset in *erroff
+ * (SIZE_MAX when unknown).
+ */
+LGI_HIDDEN lg_status_t lgi_pattern_prepare(struct lgi_pattern *p,
+                                           char *msgbuf, size_t msgcap,
+                                           size_t *erroff);
+
+/*
+ * Prepare every pattern (lgi_pattern_prepare) and compile them all into
+ * r->db (block mode).  On failure returns
  * LG_E_COMPILE and sets *bad to the index of the first rejected pattern and
  * *msg to the engine's message (copied into msgbuf).
  */

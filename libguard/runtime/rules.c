@@ -4,6 +4,7 @@
  * confirm) that the compiler and the loader share.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal/lg_internal.h"
@@ -56,6 +57,7 @@ lgi_rules_destroy(lg_rules_t *r)
     if (r->patterns != NULL) {
         for (uint32_t i = 0; i < r->npatterns; i++) {
             lgi_free(r->patterns[i].regex);
+            pcre2_code_free(r->patterns[i].span);
         }
         lgi_free(r->patterns);
     }
@@ -175,11 +177,13 @@ lg_rules_pattern(const lg_rules_t *r, uint32_t rule, uint32_t i,
 unsigned int
 lgi_hs_flags(uint32_t pat_flags)
 {
-    /* UTF8 so that `.` and classes see characters (Hangul rules need it);
-     * the scanner sanitizes invalid UTF-8 first, since Hyperscan's result on
-     * it is undefined.  SOM_LEFTMOST gives every finding a start offset. */
-    unsigned int f = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST;
+    unsigned int f = 0;
 
+    /* With UTF8 in the database, the scanner sanitizes invalid UTF-8
+     * first: Hyperscan's result on it is undefined. */
+    if (pat_flags & (LG_PAT_UTF8 | LG_PAT_UCP)) {
+        f |= HS_FLAG_UTF8;
+    }
     if (pat_flags & LG_PAT_CASELESS) {
         f |= HS_FLAG_CASELESS;
     }
@@ -198,10 +202,14 @@ lgi_hs_flags(uint32_t pat_flags)
 uint32_t
 lgi_pcre2_options(uint32_t pat_flags)
 {
-    /* MATCH_INVALID_UTF: confirmations run on the caller's raw bytes,
-     * which may be invalid UTF-8; without it PCRE2 would refuse them. */
-    uint32_t o = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+    uint32_t o = 0;
 
+    /* The scanner hands PCRE2 only valid UTF-8 when any pattern is UTF
+     * (invalid input is sanitized first), so it matches with
+     * PCRE2_NO_UTF_CHECK. */
+    if (pat_flags & (LG_PAT_UTF8 | LG_PAT_UCP)) {
+        o |= PCRE2_UTF;
+    }
     if (pat_flags & LG_PAT_CASELESS) {
         o |= PCRE2_CASELESS;
     }
@@ -218,6 +226,71 @@ lgi_pcre2_options(uint32_t pat_flags)
 }
 
 lg_status_t
+lgi_pattern_prepare(struct lgi_pattern *p, char *msgbuf, size_t msgcap,
+                    size_t *erroff)
+{
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *err = NULL;
+    hs_error_t hrc;
+    int errcode;
+    PCRE2_SIZE off;
+
+    *erroff = SIZE_MAX;
+    hrc = hs_expression_info(p->regex, lgi_hs_flags(p->flags), &info, &err);
+    if (hrc != HS_SUCCESS) {
+        if (msgcap > 0) {
+            snprintf(msgbuf, msgcap, "%s",
+                     err != NULL ? err->message : "rejected by Hyperscan");
+        }
+        hs_free_compile_error(err);
+        return hrc == HS_NOMEM ? LG_E_NOMEM : LG_E_COMPILE;
+    }
+    p->min_width = info->min_width;
+    p->max_width = info->max_width;
+    free(info); /* Hyperscan's misc allocator: malloc() */
+    if (p->span == NULL) {
+        /* ENDANCHORED at compile time: JIT does not support it as a match
+         * option. */
+        p->span = pcre2_compile((PCRE2_SPTR)p->regex, PCRE2_ZERO_TERMINATED,
+                                lgi_pcre2_options(p->flags) |
+                                    PCRE2_ENDANCHORED,
+                                &errcode, &off, NULL);
+        if (p->span == NULL) {
+            if (msgcap > 0) {
+                char m[120];
+
+                pcre2_get_error_message(errcode, (PCRE2_UCHAR *)m, sizeof(m));
+                snprintf(msgbuf, msgcap, "PCRE2 (used to locate matches): %s",
+                         m);
+            }
+            *erroff = off;
+            return errcode == PCRE2_ERROR_NOMEMORY ? LG_E_NOMEM
+                                                   : LG_E_COMPILE;
+        }
+        /* JIT is only an optimisation: see lgi_build_confirms(). */
+        (void)pcre2_jit_compile(p->span, PCRE2_JIT_COMPLETE);
+    }
+    return LG_OK;
+}
+
+void
+lgi_rules_set_utf8(lg_rules_t *r)
+{
+    r->utf8 = false;
+    for (uint32_t i = 0; i < r->npatterns; i++) {
+        if (r->patterns[i].flags & (LG_PAT_UTF8 | LG_PAT_UCP)) {
+            r->utf8 = true;
+        }
+    }
+    for (uint32_t i = 0; i < r->nrules; i++) {
+        if (r->rules[i].confirm_src != NULL &&
+            (r->rules[i].confirm_flags & (LG_PAT_UTF8 | LG_PAT_UCP))) {
+            r->utf8 = true;
+        }
+    }
+}
+
+lg_status_t
 lgi_build_db(lg_rules_t *r, uint32_t *bad, char *msgbuf, size_t msgcap)
 {
     const char **exprs = NULL;
@@ -228,6 +301,8 @@ lgi_build_db(lg_rules_t *r, uint32_t *bad, char *msgbuf, size_t msgcap)
     hs_error_t hrc;
 
     *bad = UINT32_MAX;
+    lgi_assert(r->db == NULL);
+    lgi_rules_set_utf8(r);
     if (msgcap > 0) {
         msgbuf[0] = '\0';
     }
@@ -239,9 +314,17 @@ lgi_build_db(lg_rules_t *r, uint32_t *bad, char *msgbuf, size_t msgcap)
     flags = lgi_calloc(r->npatterns, sizeof(*flags));
     ids = lgi_calloc(r->npatterns, sizeof(*ids));
     if (exprs == NULL || flags == NULL || ids == NULL) {
+        rc = LG_E_NOMEM;
         goto out;
     }
     for (uint32_t i = 0; i < r->npatterns; i++) {
+        size_t erroff;
+
+        rc = lgi_pattern_prepare(&r->patterns[i], msgbuf, msgcap, &erroff);
+        if (rc != LG_OK) {
+            *bad = i;
+            goto out;
+        }
         exprs[i] = r->patterns[i].regex;
         flags[i] = lgi_hs_flags(r->patterns[i].flags);
         ids[i] = i;
@@ -262,7 +345,6 @@ lgi_build_db(lg_rules_t *r, uint32_t *bad, char *msgbuf, size_t msgcap)
         goto out;
     }
     r->db = db;
-    r->utf8 = true;
     rc = LG_OK;
 out:
     lgi_free(ids);
@@ -288,9 +370,11 @@ lgi_build_confirms(lg_rules_t *r, uint32_t *bad_rule, size_t *erroff,
         if (rule->confirm_src == NULL || rule->confirm != NULL) {
             continue;
         }
+        /* ANCHORED at compile time, so that JIT can run it. */
         rule->confirm = pcre2_compile(
             (PCRE2_SPTR)rule->confirm_src, PCRE2_ZERO_TERMINATED,
-            lgi_pcre2_options(rule->confirm_flags), &errcode, &off, NULL);
+            lgi_pcre2_options(rule->confirm_flags) | PCRE2_ANCHORED, &errcode,
+            &off, NULL);
         if (rule->confirm == NULL) {
             *bad_rule = i;
             *erroff = off;

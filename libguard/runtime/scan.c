@@ -256,30 +256,69 @@ sanitize(lg_scratch_t *s, const uint8_t *data, size_t len, size_t first_bad)
     return LG_OK;
 }
 
-/* 1 if the rule's confirmation matches anchored at `start`, 0 if not,
- * negative on an engine error.  A hit on a limit counts as no match: the
- * candidate cannot be confirmed within budget. */
+/* Outcome of a PCRE2 call made within the scan's budget: a limit reached
+ * counts as no match and marks the result truncated. */
 static int
-confirm(lg_scratch_t *s, const struct lgi_rule *rule, size_t start)
+pcre_outcome(lg_scratch_t *s, int rc)
 {
-    int rc = pcre2_match(rule->confirm, (PCRE2_SPTR)s->data, s->len, start,
-                         PCRE2_ANCHORED, s->md, s->mctx);
-
     if (rc >= 0) {
         return 1;
     }
     switch (rc) {
     case PCRE2_ERROR_NOMATCH:
+        return 0;
     case PCRE2_ERROR_MATCHLIMIT:
     case PCRE2_ERROR_DEPTHLIMIT:
+    case PCRE2_ERROR_HEAPLIMIT:
     case PCRE2_ERROR_JIT_STACKLIMIT:
-        if (rc != PCRE2_ERROR_NOMATCH) {
-            s->truncated = 1;
-        }
+        s->truncated = 1;
         return 0;
     default:
         return -1;
     }
+}
+
+/*
+ * Start of the leftmost match of pattern p that ends at `end`, found by
+ * its end-anchored PCRE2 twin within a window of the pattern's maximum
+ * width (LGI_SPAN_WINDOW at most).  Should the two engines disagree or a
+ * limit be reached, the finding gets the shortest span the pattern allows.
+ */
+static int
+match_start(lg_scratch_t *s, const struct lgi_pattern *p, size_t end,
+            size_t *start)
+{
+    size_t w = p->max_width < LGI_SPAN_WINDOW ? p->max_width : LGI_SPAN_WINDOW;
+    size_t lo = end > w ? end - w : 0;
+    int rc;
+
+    /* A UTF window must start on a character boundary (NO_UTF_CHECK). */
+    if (p->flags & (LG_PAT_UTF8 | LG_PAT_UCP)) {
+        while (lo < end && (s->data[lo] & 0xc0) == 0x80) {
+            lo++;
+        }
+    }
+    rc = pcre_outcome(s, pcre2_match(p->span, (PCRE2_SPTR)s->data, end, lo,
+                                     PCRE2_NO_UTF_CHECK, s->md, s->mctx));
+    if (rc < 0) {
+        return rc;
+    }
+    if (rc > 0) {
+        *start = pcre2_get_ovector_pointer(s->md)[0];
+    } else {
+        *start = end - (p->min_width < end ? p->min_width : end);
+    }
+    return 0;
+}
+
+/* 1 if the rule's confirmation matches anchored at `start`, 0 if not,
+ * negative on an engine error. */
+static int
+confirm(lg_scratch_t *s, const struct lgi_rule *rule, size_t start)
+{
+    return pcre_outcome(s, pcre2_match(rule->confirm, (PCRE2_SPTR)s->data,
+                                       s->len, start, PCRE2_NO_UTF_CHECK,
+                                       s->md, s->mctx));
 }
 
 static int
@@ -290,8 +329,10 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
     const lg_rules_t *r = s->rules;
     uint32_t ri;
     const struct lgi_rule *rule;
-    size_t start = (size_t)from, end = (size_t)to;
+    size_t start, end = (size_t)to;
+    bool seen;
 
+    (void)from;
     (void)flags;
     if (id >= r->npatterns) {
         s->error = LG_E_INTERNAL; /* LCOV_EXCL_LINE */
@@ -306,33 +347,39 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
     if ((rule->applies_to & s->dir) == 0) {
         return 0;
     }
-    if (s->gen[ri] == s->cur_gen) {
-        if (s->last[ri] != UINT32_MAX &&
-            start >= s->findings[s->last[ri]].start &&
-            end <= s->findings[s->last[ri]].end) {
-            return 0; /* already covered */
-        }
-        if (rule->confirm != NULL && s->neg_start[ri] == start + 1) {
-            return 0; /* confirm depends on the start only */
-        }
+    seen = s->gen[ri] == s->cur_gen;
+    if (!seen) {
+        s->gen[ri] = s->cur_gen;
+        s->last[ri] = UINT32_MAX;
+        s->neg_start[ri] = 0;
+    }
+    /* Ends arrive in increasing order: one inside the rule's latest
+     * finding adds nothing. */
+    if (s->last[ri] != UINT32_MAX && end <= s->findings[s->last[ri]].end &&
+        end > s->findings[s->last[ri]].start) {
+        return 0;
+    }
+    if (match_start(s, &r->patterns[id], end, &start) < 0) {
+        s->error = LG_E_ENGINE;
+        return 1;
     }
     if (rule->confirm != NULL) {
-        int c = confirm(s, rule, start);
+        int c;
 
+        if (s->neg_start[ri] == start + 1) {
+            return 0; /* a confirmation depends on the start only */
+        }
+        c = confirm(s, rule, start);
         if (c < 0) {
             s->error = LG_E_ENGINE;
             return 1;
         }
         if (c == 0) {
-            if (s->gen[ri] != s->cur_gen) {
-                s->gen[ri] = s->cur_gen;
-                s->last[ri] = UINT32_MAX;
-            }
             s->neg_start[ri] = start + 1;
             return 0;
         }
     }
-    if (s->gen[ri] == s->cur_gen && s->last[ri] != UINT32_MAX) {
+    if (s->last[ri] != UINT32_MAX) {
         lg_finding_t *f = &s->findings[s->last[ri]];
 
         if (start <= f->end && end >= f->start) {
@@ -348,10 +395,6 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
     if (s->nfindings >= s->limits.max_findings) {
         s->truncated = 1;
         return 1;
-    }
-    if (s->gen[ri] != s->cur_gen) {
-        s->gen[ri] = s->cur_gen;
-        s->neg_start[ri] = 0;
     }
     s->last[ri] = (uint32_t)s->nfindings;
     s->findings[s->nfindings++] = (lg_finding_t){
@@ -503,7 +546,7 @@ lg_scan(lg_scratch_t *s, const void *data, size_t len, uint32_t dir,
     if (len > 0 && s->rules->db != NULL) {
         hs_error_t hrc;
 
-        bad = utf8_first_invalid(in, len);
+        bad = s->rules->utf8 ? utf8_first_invalid(in, len) : len;
         if (bad < len) {
             rc = sanitize(s, in, len, bad);
             if (rc != LG_OK) {

@@ -385,7 +385,7 @@ parse_payload(lg_rules_t *r, struct rbuf *rb)
             ru->applies_to == 0 || (ru->applies_to & ~LG_DIR_BOTH) != 0 ||
             ru->npatterns == 0 || ru->first_pattern > npat ||
             ru->npatterns > npat - ru->first_pattern ||
-            (ru->confirm_flags & ~0xfu) != 0) {
+            (ru->confirm_flags & ~LGI_PAT_ALL) != 0) {
             rb->bad = true;
         }
     }
@@ -414,7 +414,7 @@ parse_payload(lg_rules_t *r, struct rbuf *rb)
         }
         /* Each pattern must lie inside its own rule's range. */
         if (pt->regex == NULL || pt->rule >= nrules ||
-            (pt->flags & ~0xfu) != 0) {
+            (pt->flags & ~LGI_PAT_ALL) != 0) {
             rb->bad = true;
             break;
         }
@@ -449,7 +449,7 @@ parse_payload(lg_rules_t *r, struct rbuf *rb)
         return LG_E_DB_FORMAT;
     }
     free(info);
-    r->utf8 = true;
+    lgi_rules_set_utf8(r);
     return LG_OK;
 }
 
@@ -512,6 +512,13 @@ lg_rules_load(const void *buf, size_t len, lg_rules_t **out)
     }
     if (rc != LG_OK) {
         goto fail;
+    }
+    for (uint32_t i = 0; i < r->npatterns; i++) {
+        rc = lgi_pattern_prepare(&r->patterns[i], msg, sizeof(msg), &off);
+        if (rc != LG_OK) {
+            rc = rc == LG_E_COMPILE ? LG_E_DB_FORMAT : rc;
+            goto fail;
+        }
     }
     *out = r;
     return LG_OK;
