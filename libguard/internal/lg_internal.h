@@ -107,10 +107,10 @@ struct lg_rules {
 };
 
 /*
- * Allocate an empty rules object with refs = 1.  The compiler and the
- * loader fill rules[]/patterns[] and then call lgi_rules_finish(), which
- * compiles each confirm_src to `confirm` and the patterns to `db`
- * (unless db is already set, as after deserialization).
+ * Allocate an empty rules object with refs = 1.  The compiler fills
+ * rules[]/patterns[] and calls lgi_build_confirms() and lgi_build_db(); the
+ * loader deserializes the database and calls lgi_build_confirms() and
+ * lgi_pattern_prepare().
  */
 LGI_HIDDEN lg_rules_t *lgi_rules_alloc(void);
 /* Free everything regardless of refs (used on failure paths). */
@@ -124,7 +124,7 @@ LGI_HIDDEN void lgi_rules_set_utf8(lg_rules_t *r);
 
 /* Hyperscan flags for LG_PAT_*. */
 LGI_HIDDEN unsigned int lgi_hs_flags(uint32_t pat_flags);
-/* PCRE2 options for LG_PAT_* (always UTF | MATCH_INVALID_UTF). */
+/* PCRE2 options for LG_PAT_* (UTF for utf8 and ucp). */
 LGI_HIDDEN uint32_t lgi_pcre2_options(uint32_t pat_flags);
 
 /*

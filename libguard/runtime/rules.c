@@ -264,8 +264,8 @@ lgi_pattern_prepare(struct lgi_pattern *p, char *msgbuf, size_t msgcap,
                          m);
             }
             *erroff = off;
-            return errcode == PCRE2_ERROR_NOMEMORY ? LG_E_NOMEM
-                                                   : LG_E_COMPILE;
+            return errcode == PCRE2_ERROR_HEAP_FAILED ? LG_E_NOMEM
+                                                      : LG_E_COMPILE;
         }
         /* JIT is only an optimisation: see lgi_build_confirms(). */
         (void)pcre2_jit_compile(p->span, PCRE2_JIT_COMPLETE);
@@ -382,8 +382,8 @@ lgi_build_confirms(lg_rules_t *r, uint32_t *bad_rule, size_t *erroff,
                 pcre2_get_error_message(errcode, (PCRE2_UCHAR *)msgbuf,
                                         msgcap);
             }
-            return errcode == PCRE2_ERROR_NOMEMORY ? LG_E_NOMEM
-                                                   : LG_E_COMPILE;
+            return errcode == PCRE2_ERROR_HEAP_FAILED ? LG_E_NOMEM
+                                                      : LG_E_COMPILE;
         }
         /* JIT is an optimisation: where it is unavailable the interpreter
          * gives the same answers, so a failure here is not an error. */

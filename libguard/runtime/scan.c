@@ -25,6 +25,7 @@ struct lg_scratch {
      * scan need not clear arrays sized by the number of rules. */
     uint32_t *gen;
     uint32_t *last;          /* index of the rule's latest finding */
+    uint32_t *last_pat;      /* pattern that last extended that finding */
     size_t *neg_start;       /* confirm failed at this start (+1; 0 none) */
     uint32_t cur_gen;
     uint8_t *buf;            /* sanitized copy of invalid UTF-8 input */
@@ -87,6 +88,7 @@ lg_scratch_free(lg_scratch_t *s)
     lgi_free(s->findings);
     lgi_free(s->gen);
     lgi_free(s->last);
+    lgi_free(s->last_pat);
     lgi_free(s->neg_start);
     lgi_free(s->buf);
     lg_rules_free(s->rules);
@@ -132,10 +134,12 @@ lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits, lg_scratch_t **out)
     s->findings = lgi_calloc(s->limits.max_findings, sizeof(*s->findings));
     s->gen = lgi_calloc(nr, sizeof(*s->gen));
     s->last = lgi_calloc(nr, sizeof(*s->last));
+    s->last_pat = lgi_calloc(nr, sizeof(*s->last_pat));
     s->neg_start = lgi_calloc(nr, sizeof(*s->neg_start));
     s->md = pcre2_match_data_create(1, NULL);
     s->mctx = pcre2_match_context_create(NULL);
     if (s->findings == NULL || s->gen == NULL || s->last == NULL ||
+        s->last_pat == NULL ||
         s->neg_start == NULL || s->md == NULL || s->mctx == NULL) {
         goto fail;
     }
@@ -280,34 +284,51 @@ pcre_outcome(lg_scratch_t *s, int rc)
 
 /*
  * Start of the leftmost match of pattern p that ends at `end`, found by
- * its end-anchored PCRE2 twin within a window of the pattern's maximum
- * width (LGI_SPAN_WINDOW at most).  Should the two engines disagree or a
- * limit be reached, the finding gets the shortest span the pattern allows.
+ * its end-anchored PCRE2 twin in a window before `end`: the pattern's
+ * maximum width, or LGI_SPAN_WINDOW for wider patterns, doubled until the
+ * match is found or the window reaches the start of the input.  A miss
+ * next to the rule's previous finding (`prev_end`, or SIZE_MAX) is not
+ * widened: the two merge, and one long run of matches costs one window
+ * each rather than the whole input each.  Should the engines disagree or
+ * a limit be reached, the finding gets the shortest span the pattern
+ * allows.
  */
 static int
 match_start(lg_scratch_t *s, const struct lgi_pattern *p, size_t end,
-            size_t *start)
+            size_t prev_end, size_t *start)
 {
     size_t w = p->max_width < LGI_SPAN_WINDOW ? p->max_width : LGI_SPAN_WINDOW;
-    size_t lo = end > w ? end - w : 0;
-    int rc;
+    size_t shortest = end - (p->min_width < end ? p->min_width : end);
 
-    /* A UTF window must start on a character boundary (NO_UTF_CHECK). */
-    if (p->flags & (LG_PAT_UTF8 | LG_PAT_UCP)) {
-        while (lo < end && (s->data[lo] & 0xc0) == 0x80) {
-            lo++;
+    for (;;) {
+        size_t lo = end > w ? end - w : 0;
+        int rc;
+
+        /* A UTF window must start on a character boundary
+         * (NO_UTF_CHECK). */
+        if (p->flags & (LG_PAT_UTF8 | LG_PAT_UCP)) {
+            while (lo < end && (s->data[lo] & 0xc0) == 0x80) {
+                lo++;
+            }
         }
+        rc = pcre_outcome(s, pcre2_match(p->span, (PCRE2_SPTR)s->data, end,
+                                         lo, PCRE2_NO_UTF_CHECK, s->md,
+                                         s->mctx));
+        if (rc < 0) {
+            return rc;
+        }
+        if (rc > 0) {
+            *start = pcre2_get_ovector_pointer(s->md)[0];
+            return 0;
+        }
+        if (lo == 0 || w >= p->max_width ||
+            (prev_end != SIZE_MAX && prev_end >= shortest) ||
+            s->truncated) {
+            break;
+        }
+        w = w > SIZE_MAX / 2 ? SIZE_MAX : w * 2;
     }
-    rc = pcre_outcome(s, pcre2_match(p->span, (PCRE2_SPTR)s->data, end, lo,
-                                     PCRE2_NO_UTF_CHECK, s->md, s->mctx));
-    if (rc < 0) {
-        return rc;
-    }
-    if (rc > 0) {
-        *start = pcre2_get_ovector_pointer(s->md)[0];
-    } else {
-        *start = end - (p->min_width < end ? p->min_width : end);
-    }
+    *start = shortest;
     return 0;
 }
 
@@ -353,13 +374,18 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
         s->last[ri] = UINT32_MAX;
         s->neg_start[ri] = 0;
     }
-    /* Ends arrive in increasing order: one inside the rule's latest
-     * finding adds nothing. */
-    if (s->last[ri] != UINT32_MAX && end <= s->findings[s->last[ri]].end &&
+    /* A pattern's ends arrive in increasing order: one inside the finding
+     * that the same pattern last extended adds nothing.  (Another pattern
+     * of the rule may still reach further left.) */
+    if (s->last[ri] != UINT32_MAX && s->last_pat[ri] == id &&
+        end <= s->findings[s->last[ri]].end &&
         end > s->findings[s->last[ri]].start) {
         return 0;
     }
-    if (match_start(s, &r->patterns[id], end, &start) < 0) {
+    if (match_start(s, &r->patterns[id], end,
+                    s->last[ri] != UINT32_MAX ? s->findings[s->last[ri]].end
+                                              : SIZE_MAX,
+                    &start) < 0) {
         s->error = LG_E_ENGINE;
         return 1;
     }
@@ -389,6 +415,7 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
             if (end > f->end) {
                 f->end = end;
             }
+            s->last_pat[ri] = id;
             return 0;
         }
     }
@@ -397,6 +424,7 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
         return 1;
     }
     s->last[ri] = (uint32_t)s->nfindings;
+    s->last_pat[ri] = id;
     s->findings[s->nfindings++] = (lg_finding_t){
         .rule = ri,
         .category = rule->category,

@@ -1,0 +1,98 @@
+/*
+ * guard: the libguard command line tool.  Shared helpers of guard.c and the
+ * subcommands (cmd_*.c).  Every subcommand returns its exit status.
+ */
+#ifndef GUARD_H
+#define GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "libguard.h"
+
+/* Exit statuses shared by every subcommand. */
+#define GUARD_EXIT_OK 0      /* allowed, compiled, all tests passed */
+#define GUARD_EXIT_FAIL 1    /* blocked, or a rule test failed */
+#define GUARD_EXIT_ERROR 2   /* usage, I/O, compile or scan error */
+
+#if defined(__GNUC__)
+#define GUARD_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define GUARD_PRINTF(a, b)
+#endif
+
+/* A growable list of owned strings. */
+typedef struct guard_strv {
+    char **v;
+    size_t n;
+    size_t cap;
+} guard_strv_t;
+
+/* Subcommands: argv[0] is the subcommand's name. */
+int cmd_scan(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+
+/* Full help of each subcommand, printed for --help and `guard help`. */
+void cmd_scan_help(FILE *f);
+void cmd_compile_help(FILE *f);
+void cmd_test_help(FILE *f);
+
+/* Print "guard: <message>\n" to stderr. */
+void guard_err(const char *fmt, ...) GUARD_PRINTF(1, 2);
+
+/* Report a usage error of subcommand `cmd` and return GUARD_EXIT_ERROR. */
+int guard_usage_error(const char *cmd, const char *fmt, ...)
+    GUARD_PRINTF(2, 3);
+
+/*
+ * Report what getopt_long() (called with opterr = 0 and an optstring that
+ * starts with ':') returned as `ch` ('?' or ':'); returns GUARD_EXIT_ERROR.
+ */
+int guard_getopt_error(const char *cmd, int ch, char **argv);
+
+int guard_strv_push(guard_strv_t *sv, const char *s);
+void guard_strv_free(guard_strv_t *sv);
+
+/*
+ * Parse a decimal uint32_t: digits only, no sign, no overflow.
+ * Returns 0 on success, -1 otherwise.
+ */
+int guard_parse_u32(const char *s, uint32_t *out);
+
+/*
+ * Read all of `path` ("-" or NULL: stdin) into a malloc'ed buffer (also
+ * NUL-terminated, which is not counted in *len).  Inputs longer than `max`
+ * bytes are refused.  Reports its own errors; returns 0 or -1.
+ */
+int guard_read_all(const char *path, size_t max, unsigned char **buf,
+                   size_t *len);
+
+/*
+ * The bundled rule pack directory: $LIBGUARD_RULES, the installed location
+ * next to the executable, LG_RULES_INSTALL_DIR, LG_RULES_SOURCE_DIR.
+ * Reports its own errors; returns 0 or -1.
+ */
+int guard_default_rules_dir(char *buf, size_t cap);
+
+/*
+ * Expand rule paths (files, or directories whose *.yaml files are taken in
+ * sorted order) into the list of pack files.  No paths: the bundled packs.
+ * Reports its own errors; returns 0 or -1.
+ */
+int guard_expand_rule_paths(const guard_strv_t *paths, guard_strv_t *files);
+
+/* Print every diagnostic of `c` to stderr, one per line. */
+void guard_print_diags(const lg_compiler_t *c);
+
+/*
+ * Compile the pack files with a new compiler (flags: lg_compiler_new()),
+ * print its diagnostics, and return the rules in *rules.  If `keep` is not
+ * NULL the compiler is handed back there (for its embedded tests),
+ * otherwise it is freed.  Returns 0 or -1 (reported).
+ */
+int guard_compile_files(const guard_strv_t *files, uint32_t flags,
+                        lg_rules_t **rules, lg_compiler_t **keep);
+
+#endif /* GUARD_H */
