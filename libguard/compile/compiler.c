@@ -630,7 +630,7 @@ report_db_failure(lg_compiler_t *c, const lg_rules_t *r, uint32_t bad,
 {
     const struct lgi_cpattern *p;
     const struct lgi_crule *cr;
-    char msg[256];
+    char msg[320]; /* room for the prefix and a 256-byte engine message */
     size_t off, found = 0;
     lg_status_t rc;
 

@@ -382,9 +382,12 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
         end > s->findings[s->last[ri]].start) {
         return 0;
     }
+    /* Only the same pattern's previous finding bounds the search: another
+     * pattern's says nothing of where this match starts. */
     if (match_start(s, &r->patterns[id], end,
-                    s->last[ri] != UINT32_MAX ? s->findings[s->last[ri]].end
-                                              : SIZE_MAX,
+                    s->last[ri] != UINT32_MAX && s->last_pat[ri] == id
+                        ? s->findings[s->last[ri]].end
+                        : SIZE_MAX,
                     &start) < 0) {
         s->error = LG_E_ENGINE;
         return 1;

@@ -107,8 +107,12 @@ read_bad_case(const char *path, struct bad_case *bc)
         } else if (strncmp(line, "# expect-warning:", 17) == 0) {
             parse_expect(path, line + 17, 1, bc);
         } else if (strncmp(line, "# after:", 8) == 0) {
-            snprintf(bc->after, sizeof(bc->after), "%s/%s", RULES_DIR,
-                     line + 9);
+            int n = snprintf(bc->after, sizeof(bc->after), "%s/%s",
+                             RULES_DIR, line + 9);
+
+            if (n < 0 || (size_t)n >= sizeof(bc->after)) {
+                fail_msg("%s: '# after:' path too long", path);
+            }
         }
     }
     fclose(f);
