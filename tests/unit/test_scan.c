@@ -143,6 +143,15 @@ static const char PACK[] =
     "    flags: []\n"
     "    patterns:\n"
     "      - 'BEGINMARK[^\\n]*ENDMARK'\n"
+    "  - id: t.long2\n"
+    "    category: pii\n"
+    "    description: unbounded width, and a short pattern inside it\n"
+    "    severity: low\n"
+    "    applies_to: both\n"
+    "    flags: []\n"
+    "    patterns:\n"
+    "      - 'OPENMARK[^\\n]*SHUTMARK'\n"
+    "      - 'wwww'\n"
     "  - id: t.conf.lookbehind\n"
     "    category: harmful\n"
     "    description: confirm with a lookbehind into context\n"
@@ -524,6 +533,25 @@ test_scan_long_unbounded_span(void **state)
             find_finding(&res, g_rules, "t.long")->end != 19 + k) {
             lg_test_dump_result(&res, g_rules);
             fail_msg("match of %zu bytes: expected [3,%zu)", 16 + k, 19 + k);
+        }
+
+        /* The same where another pattern of the rule matches all along
+         * the way: "xx OPENMARK wwww...w SHUTMARK zz" */
+        memcpy(buf, "xx OPENMARK", 11);
+        memset(buf + 11, 'w', k);
+        memcpy(buf + 11 + k, "SHUTMARK zz", 11);
+        len = 22 + k;
+        res = scan_buf(s, buf, len, LG_DIR_PROMPT, NULL);
+        if (k - 3 > 65536) {
+            /* 'wwww' alone exceeds max_matches. */
+            assert_int_equal(res.truncated, 1);
+        } else if (count_findings(&res, g_rules, "t.long2") != 1 ||
+            find_finding(&res, g_rules, "t.long2")->start != 3 ||
+            find_finding(&res, g_rules, "t.long2")->end != 19 + k) {
+            lg_test_dump_result(&res, g_rules);
+            fail_msg("match of %zu bytes over shorter matches: expected "
+                     "[3,%zu)",
+                     16 + k, 19 + k);
         }
 
         /* "acct#" and k digits: one end offset per digit */
