@@ -248,6 +248,23 @@ scan_load_rules(const scan_opts_t *o, lg_rules_t **rules)
         }
         return 0;
     }
+    if (o->rules.n == 0) {
+        char path[GUARD_PATH_MAX];
+        unsigned char *buf;
+        size_t len;
+
+        /* The precompiled default packs; on any trouble (another CPU, a
+         * damaged file) compile the packs instead, quietly. */
+        if (guard_default_db(path, sizeof(path)) == 0 &&
+            guard_read_all(path, SCAN_DB_MAX, &buf, &len) == 0) {
+            lg_status_t st = lg_rules_load(buf, len, rules);
+
+            free(buf);
+            if (st == LG_OK) {
+                return 0;
+            }
+        }
+    }
     rc = guard_expand_rule_paths(&o->rules, &files);
     if (rc == 0) {
         rc = guard_compile_files(&files, 0, rules, NULL);

@@ -74,7 +74,14 @@ int guard_read_all(const char *path, size_t max, unsigned char **buf,
  * next to the executable, LG_RULES_INSTALL_DIR, LG_RULES_SOURCE_DIR.
  * Reports its own errors; returns 0 or -1.
  */
+/* Room for a path built by guard (PATH_MAX on Linux). */
+#define GUARD_PATH_MAX 4096
+
 int guard_default_rules_dir(char *buf, size_t cap);
+
+/* Path of the precompiled default database, when it exists and is not older
+ * than the default packs; 0 on success, -1 if there is none to use. */
+int guard_default_db(char *buf, size_t cap);
 
 /*
  * Expand rule paths (files, or directories whose *.yaml files are taken in
