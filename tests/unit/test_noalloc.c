@@ -63,7 +63,6 @@ free(void *p)
 {
     __libc_free(p);
 }
-#endif
 
 static const char pack[] =
     "version: 1\n"
@@ -90,6 +89,7 @@ static const char pack[] =
     "    flags: [utf8]\n"
     "    patterns: ['[가-힣]+\\s*무시']\n"
     "    tests: {match: [지시를 무시], no_match: [무시]}\n";
+#endif
 
 static void
 test_noalloc_scan(void **state)
