@@ -330,6 +330,41 @@ hs_status(hs_error_t e)
     }
 }
 
+static int
+id_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Rule ids are unique (lg_rules_find() relies on it); a forged file need
+ * not keep to that. */
+static lg_status_t
+check_unique_ids(const lg_rules_t *r)
+{
+    char **ids;
+    lg_status_t rc = LG_OK;
+
+    if (r->nrules < 2) {
+        return LG_OK;
+    }
+    ids = lgi_calloc(r->nrules, sizeof(*ids));
+    if (ids == NULL) {
+        return LG_E_NOMEM;
+    }
+    for (uint32_t i = 0; i < r->nrules; i++) {
+        ids[i] = r->rules[i].id;
+    }
+    qsort(ids, r->nrules, sizeof(*ids), id_cmp);
+    for (uint32_t i = 1; i < r->nrules; i++) {
+        if (strcmp(ids[i - 1], ids[i]) == 0) {
+            rc = LG_E_DB_FORMAT;
+            break;
+        }
+    }
+    lgi_free(ids);
+    return rc;
+}
+
 /* Parse the payload into r.  Returns LG_E_DB_FORMAT for any inconsistency. */
 static lg_status_t
 parse_payload(lg_rules_t *r, struct rbuf *rb)
@@ -340,6 +375,7 @@ parse_payload(lg_rules_t *r, struct rbuf *rb)
     uint64_t hslen;
     hs_error_t hrc;
     char *info = NULL;
+    lg_status_t rc;
 
     /* Minimum encodings: a rule is at least 14 u32s, a pattern 3. */
     if (rb->bad || nrules > rb->left / 56 || npat > rb->left / 12) {
@@ -394,6 +430,10 @@ parse_payload(lg_rules_t *r, struct rbuf *rb)
     }
     if (rb->bad) {
         return LG_E_DB_FORMAT;
+    }
+    rc = check_unique_ids(r);
+    if (rc != LG_OK) {
+        return rc;
     }
     if (npat > 0) {
         r->patterns = lgi_calloc(npat, sizeof(*r->patterns));
