@@ -366,7 +366,11 @@ lgi_commit(lg_compiler_t *c, struct lgi_cfile *file, struct lgi_crule *rules,
         }
     }
 
-    memcpy(c->rules + c->nrules, rules, nrules * sizeof(*rules));
+    /* `rules: []` is a valid pack: memcpy with NULL is not allowed even
+     * for zero bytes. */
+    if (nrules > 0) {
+        memcpy(c->rules + c->nrules, rules, nrules * sizeof(*rules));
+    }
     c->nrules = total;
     if (tab != NULL) {
         lgi_free(c->idtab);

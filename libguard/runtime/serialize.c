@@ -47,7 +47,9 @@ w_bytes(struct wbuf *w, const void *src, size_t n)
 {
     size_t need;
 
-    if (w->failed) {
+    /* n == 0 comes with src == NULL (no database, an empty string), which
+     * memcpy does not allow. */
+    if (w->failed || n == 0) {
         return;
     }
     if (lgi_add_overflow(w->len, n, &need)) {

@@ -1,0 +1,251 @@
+/*
+ * Fuzz target: lg_scan() on arbitrary bytes with a fixed set of rules.
+ *
+ * The rules are compiled once in LLVMFuzzerInitialize: every pack in
+ * LG_RULES_SOURCE_DIR (or $LG_FUZZ_RULES_DIR), plus the small inline pack
+ * below with utf8/ucp, confirm, multi-pattern, multiline and case-sensitive
+ * rules, and rules whose patterns overlap so that findings merge.  Each
+ * input is scanned in both directions and both ways at once (fz_scan_all
+ * checks every result), then again with a scratch whose tight limits force
+ * truncation and, for longer inputs, LG_E_LIMIT.  Each input gets fresh
+ * scratches: nothing is carried from one input to the next.
+ */
+#include <dirent.h>
+
+#include "fuzz_check.h"
+
+#ifndef LG_RULES_SOURCE_DIR
+#define LG_RULES_SOURCE_DIR "rules/packs"
+#endif
+
+static const char inline_pack[] =
+    "version: 1\n"
+    "pack: fuzzinline\n"
+    "pack_version: \"1.0.0\"\n"
+    "description: Rules for the scan fuzzer, one per scanner feature\n"
+    "rules:\n"
+    "  - id: fz.utf8.reset\n"
+    "    category: injection\n"
+    "    description: Korean reset phrase in UTF-8 mode, two patterns\n"
+    "    severity: high\n"
+    "    flags: [caseless, utf8]\n"
+    "    patterns:\n"
+    "      - '이전\\s*지시(?:를|는)?\\s*무시'\n"
+    "      - '[가-힣]{2,4}\\s*규칙을\\s*잊어'\n"
+    "    tests:\n"
+    "      match: [\"이전 지시를 무시하고\"]\n"
+    "      no_match: [\"지시를 잘 따르세요\"]\n"
+    "  - id: fz.ucp.unlocked\n"
+    "    category: hijacking\n"
+    "    description: Unicode word before an unlock phrase (ucp)\n"
+    "    severity: medium\n"
+    "    applies_to: both\n"
+    "    flags: [caseless, ucp]\n"
+    "    patterns:\n"
+    "      - 'modus\\s+\\w+\\s+entsperrt'\n"
+    "    tests:\n"
+    "      match: [\"Modus Größe entsperrt\"]\n"
+    "      no_match: [\"modus entsperrt\"]\n"
+    "  - id: fz.confirm.safety\n"
+    "    category: injection\n"
+    "    description: Safety override unless negated or a manual title\n"
+    "    severity: medium\n"
+    "    applies_to: both\n"
+    "    patterns:\n"
+    "      - 'override\\s+(?:the\\s+)?safety'\n"
+    "      - 'bypass\\s+(?:all\\s+)?filters'\n"
+    "    confirm: "
+    "'(?<!\\bnot\\s)(?<!\\bnever\\s)\\w+\\s+(?:the\\s+|all\\s+)?"
+    "(?:safety|filters)(?!\\s+manual)'\n"
+    "    tests:\n"
+    "      match: [\"now override the safety checks\"]\n"
+    "      no_match: [\"never override safety\", \"bypass filters manual\"]\n"
+    "  - id: fz.multi.exfil\n"
+    "    category: exfiltration\n"
+    "    description: Output that sends data to a link, three patterns\n"
+    "    severity: low\n"
+    "    applies_to: completion\n"
+    "    flags: [caseless, dotall]\n"
+    "    patterns:\n"
+    "      - '!\\[[^\\]]{0,16}\\]\\(https?://'\n"
+    "      - 'send\\s+(?:it|this|the\\s+data)\\s+to\\s+https?://'\n"
+    "      - 'hook\\.example\\.(?:com|net)/'\n"
+    "    tests:\n"
+    "      match: [\"![a](https://x.test/i.png)\"]\n"
+    "      no_match: [\"[a](https://x.test)\"]\n"
+    "  - id: fz.multiline.role\n"
+    "    category: leakage\n"
+    "    description: A line starting with a role marker\n"
+    "    score: 9\n"
+    "    flags: [caseless, multiline]\n"
+    "    patterns:\n"
+    "      - '^system\\s*:'\n"
+    "      - '^#{2,3}\\s*instruction'\n"
+    "    tests:\n"
+    "      match: [\"hi\\nsystem: x\"]\n"
+    "      no_match: [\"hi system: x\"]\n"
+    "  - id: fz.cs.marker\n"
+    "    category: secret\n"
+    "    description: Made-up case-sensitive marker, confirmed by its end\n"
+    "    severity: critical\n"
+    "    applies_to: both\n"
+    "    flags: []\n"
+    "    patterns:\n"
+    "      - 'SECRET_[A-Z]{4}'\n"
+    "    confirm: 'SECRET_[A-Z]{4}(?![A-Z])'\n"
+    "    tests:\n"
+    "      match: [\"x SECRET_ABCD y\"]\n"
+    "      no_match: [\"secret_abcd\", \"SECRET_ABCDE\"]\n"
+    /* Rules for the scanner's merging and span paths. */
+    "  - id: fz.merge.left\n"
+    "    category: harmful\n"
+    "    description: A second pattern extends a finding to the left\n"
+    "    severity: low\n"
+    "    applies_to: both\n"
+    "    patterns: ['mid\\s+part', 'left\\s+mid\\s+part']\n"
+    "    tests:\n"
+    "      match: [\"left mid part\"]\n"
+    "      no_match: [\"mid-part\"]\n"
+    "  - id: fz.merge.wide\n"
+    "    category: pii\n"
+    "    description: A wide match swallows earlier findings of its rule\n"
+    "    score: 3\n"
+    "    applies_to: both\n"
+    "    patterns: ['qk', 'z[a-y ]{0,20}w', '\\d{3,}']\n"
+    "    tests:\n"
+    "      match: [\"z qk qk w\", \"12345\"]\n"
+    "      no_match: [\"q k\"]\n"
+    "  - id: fz.utf8.short\n"
+    "    category: moderation/hate\n"
+    "    description: Short UTF-8 window after multibyte text\n"
+    "    severity: low\n"
+    "    applies_to: completion\n"
+    "    flags: [caseless, utf8]\n"
+    "    patterns: ['é.{1,2}z']\n"
+    "    tests:\n"
+    "      match: [\"가가é가z\"]\n"
+    "      no_match: [\"ez\"]\n"
+    "  - id: fz.gap.unbounded\n"
+    "    category: exfiltration\n"
+    "    description: Unbounded width, spans longer than the search window\n"
+    "    severity: low\n"
+    "    applies_to: both\n"
+    "    patterns: ['<<[^>]*>>']\n"
+    "    tests:\n"
+    "      match: [\"<< x >>\"]\n"
+    "      no_match: [\"< x >\"]\n";
+
+static lg_rules_t *g_rules;
+
+static int
+name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Add every *.yaml of `dir` in name order; returns how many. */
+static size_t
+add_packs(lg_compiler_t *c, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+
+    if (d == NULL) {
+        fprintf(stderr, "fuzz_scan: cannot open %s\n", dir);
+        abort();
+    }
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+
+        if (l < 6 || strcmp(e->d_name + l - 5, ".yaml") != 0) {
+            continue;
+        }
+        if (n == cap) {
+            char **nn;
+
+            cap = cap ? cap * 2 : 16;
+            nn = realloc(names, cap * sizeof(*names));
+            if (nn == NULL) {
+                abort();
+            }
+            names = nn;
+        }
+        names[n] = fz_xmalloc(strlen(dir) + l + 2);
+        memcpy(names[n], dir, strlen(dir));
+        names[n][strlen(dir)] = '/';
+        memcpy(names[n] + strlen(dir) + 1, e->d_name, l + 1);
+        n++;
+    }
+    closedir(d);
+    if (n > 0) {
+        qsort(names, n, sizeof(*names), name_cmp);
+    }
+    for (size_t i = 0; i < n; i++) {
+        (void)lg_compiler_add_file(c, names[i]); /* errors: see build */
+        free(names[i]);
+    }
+    free(names);
+    return n;
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    const char *dir = getenv("LG_FUZZ_RULES_DIR");
+    lg_compiler_t *c = NULL;
+    char line[1024];
+
+    (void)argc;
+    (void)argv;
+    if (dir == NULL || dir[0] == '\0') {
+        dir = LG_RULES_SOURCE_DIR;
+    }
+    if (lg_compiler_new(0, &c) != LG_OK) {
+        abort();
+    }
+    if (add_packs(c, dir) == 0) {
+        fprintf(stderr, "fuzz_scan: no *.yaml packs in %s\n", dir);
+        abort();
+    }
+    (void)lg_compiler_add_yaml(c, "fuzz_scan.c", inline_pack,
+                               sizeof(inline_pack) - 1);
+    if (lg_compiler_build(c, &g_rules) != LG_OK) {
+        for (size_t i = 0; i < lg_compiler_diag_count(c); i++) {
+            if (lg_diag_format(lg_compiler_diag(c, i), line, sizeof(line),
+                               NULL) != LG_E_INVAL) {
+                fprintf(stderr, "%s\n", line);
+            }
+        }
+        fprintf(stderr, "fuzz_scan: the fixed rules do not compile\n");
+        abort();
+    }
+    lg_compiler_free(c);
+    fz_check_rules(g_rules);
+    return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    lg_scratch_t *s = NULL;
+    lg_limits_t lim, tight;
+
+    lg_limits_init(&lim);
+    FZ_CHECK(lg_scratch_new(g_rules, &lim, &s) == LG_OK);
+    fz_scan_all(s, &lim, data, size);
+    lg_scratch_free(s);
+
+    /* Few findings, few raw matches, little PCRE2 budget, short inputs. */
+    tight = lim;
+    tight.max_input = 512;
+    tight.max_findings = 2;
+    tight.max_matches = 24;
+    tight.pcre_match_limit = 64;
+    tight.pcre_depth_limit = 8;
+    FZ_CHECK(lg_scratch_new(g_rules, &tight, &s) == LG_OK);
+    fz_scan_all(s, &tight, data, size);
+    lg_scratch_free(s);
+    return 0;
+}
