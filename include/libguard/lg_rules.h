@@ -179,8 +179,11 @@ LG_API lg_status_t lg_rules_serialize(const lg_rules_t *r, void **buf,
                                       size_t *len) LG_WARN_UNUSED;
 
 /**
- * Load rules serialized by lg_rules_serialize().  The input is treated as
- * hostile: every length and offset is checked before use.
+ * Load rules serialized by lg_rules_serialize().  Every length, offset and
+ * field of the buffer is checked before use, so a truncated or corrupt file
+ * is refused.  The checksum detects corruption, not tampering, and the
+ * Hyperscan bytecode inside cannot be validated: load only files from a
+ * source you trust as you trust your rule packs.
  *
  * @param buf,len the serialized bytes (copied; the caller keeps them).
  * @param out     receives new rules with one reference; NULL on failure.
