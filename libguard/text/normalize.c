@@ -1,0 +1,830 @@
+/*
+ * Normalized views for evasion-resistant scanning (see internal/lg_text.h).
+ *
+ * The input is decoded once into an array of units {code point, source
+ * span}; every stage maps a unit array to a unit array, giving each output
+ * unit the union of the spans it was made from, and the last step encodes
+ * UTF-8 with a per-byte map.  Spans stay ordered and disjoint, so the map is
+ * non-decreasing and a view match maps to one contiguous input range.
+ *
+ * Budgets: NFKC works on segments of at most LGI_SEG_MAX code points (a
+ * megabyte of combining marks costs linear time), and the view is capped at
+ * 4 * len + 64 code points (U+FDFA alone expands eighteenfold).
+ */
+#include <string.h>
+
+#include <unicode/unorm2.h>
+#include <unicode/uspoof.h>
+#include <utf8proc.h>
+
+#include "internal/lg_text.h"
+
+#define LGI_SEG_MAX 32u
+#define SKEL_SLOTS 1024u
+#define SKEL_MAX 4u
+
+/* Direct-mapped cache of confusable skeletons: uspoof_getSkeleton costs a
+ * microsecond or so per call, and text repeats its characters. */
+struct lgi_skel {
+    uint32_t cp[SKEL_SLOTS]; /* UINT32_MAX: empty slot */
+    uint8_t len[SKEL_SLOTS]; /* 0: no ASCII skeleton, keep the char */
+    char s[SKEL_SLOTS][SKEL_MAX];
+};
+
+static bool
+is_alpha(uint32_t c)
+{
+    return (c | 0x20u) >= 'a' && (c | 0x20u) <= 'z';
+}
+
+static bool
+is_digit(uint32_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Letters and digits of any script: what a spaced-out word must not touch. */
+static bool
+is_word(uint32_t c)
+{
+    if (c < 0x80) {
+        return is_alpha(c) || is_digit(c);
+    }
+    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
+
+    return (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO) ||
+           (k >= UTF8PROC_CATEGORY_ND && k <= UTF8PROC_CATEGORY_NO);
+}
+
+static bool
+is_ws(uint32_t c)
+{
+    if (c < 0x80) {
+        return c == ' ' || (c >= 0x09 && c <= 0x0d);
+    }
+    return c == 0x85 || c == 0xa0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+/* Separators of spaced-out letters besides whitespace. */
+static bool
+is_sepc(uint32_t c)
+{
+    return c == '.' || c == '-' || c == '_' || c == '*';
+}
+
+/* Letter a leet character stands for, or 0. */
+static uint32_t
+leet_of(uint32_t c)
+{
+    switch (c) {
+    case '0': return 'o';
+    case '1': return 'i';
+    case '3': return 'e';
+    case '4': return 'a';
+    case '5': return 's';
+    case '7': return 't';
+    case '8': return 'b';
+    case '@': return 'a';
+    case '$': return 's';
+    case '!': return 'i';
+    case '|': return 'l';
+    default: return 0;
+    }
+}
+
+/* Leet characters that end a sentence or a price rather than a word. */
+static bool
+leet_trailing_ok(uint32_t c)
+{
+    return c == '@' || c == '$' || c == '!' || c == '|';
+}
+
+static bool
+is_invisible(uint32_t c)
+{
+    if (c < 0xad) {
+        return false;
+    }
+    if (c == 0xad || c == 0x34f || c == 0x61c || c == 0x115f || c == 0x1160 ||
+        c == 0x17b4 || c == 0x17b5 || (c >= 0x180b && c <= 0x180f) ||
+        (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+        (c >= 0x2060 && c <= 0x206f) || c == 0x3164 ||
+        (c >= 0xfe00 && c <= 0xfe0f) || c == 0xfeff || c == 0xffa0 ||
+        (c >= 0xfff0 && c <= 0xfff8) || (c >= 0x1bca0 && c <= 0x1bca3) ||
+        (c >= 0xe0000 && c <= 0xe0fff)) {
+        return true;
+    }
+    if (c >= 0xac00 && c <= 0xd7a3) {
+        return false;
+    }
+    return utf8proc_category((utf8proc_int32_t)c) == UTF8PROC_CATEGORY_CF;
+}
+
+/* Strict RFC 3629 decoding: returns the sequence length, or 0 if the byte
+ * at p starts no valid sequence (overlong, surrogate, > U+10FFFF,
+ * truncated, stray continuation). */
+static size_t
+utf8_decode(const uint8_t *p, size_t n, uint32_t *cp)
+{
+    uint8_t b = p[0];
+    uint8_t lo = 0x80, hi = 0xbf;
+    size_t need;
+    uint32_t c;
+
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    }
+    if (b >= 0xc2 && b <= 0xdf) {
+        need = 1;
+        c = b & 0x1fu;
+    } else if (b >= 0xe0 && b <= 0xef) {
+        need = 2;
+        c = b & 0x0fu;
+        lo = b == 0xe0 ? 0xa0 : 0x80;
+        hi = b == 0xed ? 0x9f : 0xbf;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+        need = 3;
+        c = b & 0x07u;
+        lo = b == 0xf0 ? 0x90 : 0x80;
+        hi = b == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        return 0;
+    }
+    if (n <= need || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 1; i <= need; i++) {
+        if ((p[i] & 0xc0u) != 0x80u) {
+            return 0;
+        }
+        c = (c << 6) | (p[i] & 0x3fu);
+    }
+    *cp = c;
+    return need + 1;
+}
+
+static size_t
+utf8_len(uint32_t c)
+{
+    return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+}
+
+static lg_status_t
+grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t ncap = *cap < 64 ? 64 : *cap;
+    size_t bytes;
+    void *np;
+
+    if (need <= *cap) {
+        return LG_OK;
+    }
+    while (ncap < need) {
+        if (lgi_mul_overflow(ncap, 2, &ncap)) {
+            return LG_E_NOMEM; /* LCOV_EXCL_LINE */
+        }
+    }
+    if (lgi_mul_overflow(ncap, elem, &bytes)) {
+        return LG_E_NOMEM; /* LCOV_EXCL_LINE */
+    }
+    np = lgi_realloc(*p, bytes);
+    if (np == NULL) {
+        return LG_E_NOMEM;
+    }
+    *p = np;
+    *cap = ncap;
+    return LG_OK;
+}
+
+static lg_status_t
+ureserve(struct lgi_view *v, int k, size_t need, size_t limit)
+{
+    if (need > limit) {
+        return LG_E_LIMIT;
+    }
+    return grow((void **)&v->u[k], &v->ucap[k], need, sizeof(struct lgi_unit));
+}
+
+/* True when the ASCII input comes out of every requested transform as is:
+ * then the caller scans it raw.  Conservative for SPACING (a single letter
+ * followed by a separator and another single letter sends the input down the
+ * full path, which still reports "unchanged" if nothing collapses). */
+static bool
+ascii_unchanged(const uint8_t *in, size_t len, uint32_t t)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint32_t c = in[i];
+        uint32_t prev = i > 0 ? in[i - 1] : 0;
+        uint32_t next = i + 1 < len ? in[i + 1] : 0;
+
+        if (c >= 0x80) {
+            return false;
+        }
+        if ((t & LGI_NORM_NFKC_CF) && c >= 'A' && c <= 'Z') {
+            return false;
+        }
+        if ((t & LGI_NORM_LEET) && leet_of(c) != 0 &&
+            (is_alpha(prev) || leet_of(prev) != 0 || is_alpha(next) ||
+             leet_of(next) != 0)) {
+            return false;
+        }
+        if (!(t & LGI_NORM_SPACING)) {
+            continue;
+        }
+        if (is_ws(c) && (c != ' ' || is_ws(next))) {
+            return false;
+        }
+        if (is_sepc(c) && is_alpha(prev) && is_alpha(next)) {
+            return false;
+        }
+        if (is_alpha(c) && !is_word(prev) && !is_word(next) &&
+            (is_ws(next) || is_sepc(next))) {
+            size_t j = i + 1;
+
+            while (j < len && (is_ws(in[j]) || is_sepc(in[j]))) {
+                j++;
+            }
+            if (j < len && is_alpha(in[j]) &&
+                (j + 1 == len || !is_word(in[j + 1]))) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Stage 1: UTF-8 repair, TAGS and INVISIBLE, into u[0]. */
+static lg_status_t
+stage_decode(const uint8_t *in, size_t len, uint32_t t, struct lgi_view *v,
+             size_t *nout)
+{
+    size_t n = 0;
+    lg_status_t rc = ureserve(v, 0, len, len);
+
+    if (rc != LG_OK) {
+        return rc;
+    }
+    for (size_t i = 0; i < len;) {
+        uint32_t c;
+        size_t k = utf8_decode(in + i, len - i, &c);
+
+        if (k == 0) {
+            c = 0xfffd;
+            k = 1;
+        }
+        if ((t & LGI_NORM_TAGS) && c >= 0xe0000 && c <= 0xe007f) {
+            if (c >= 0xe0020 && c <= 0xe007e) {
+                c -= 0xe0000;
+            } else {
+                i += k;
+                continue;
+            }
+        } else if ((t & LGI_NORM_INVISIBLE) && is_invisible(c)) {
+            i += k;
+            continue;
+        }
+        v->u[0][n].cp = c;
+        v->u[0][n].s = (uint32_t)i;
+        v->u[0][n].e = (uint32_t)(i + k);
+        n++;
+        i += k;
+    }
+    *nout = n;
+    return LG_OK;
+}
+
+static bool
+nf_boundary(const UNormalizer2 *nf, uint32_t c)
+{
+    if (c < 0x300 || (c >= 0xac00 && c <= 0xd7a3) ||
+        (c >= 0x3131 && c <= 0x318e)) {
+        return true;
+    }
+    return unorm2_hasBoundaryBefore(nf, (UChar32)c) != 0;
+}
+
+/* Scripts whose marks are decoration an attacker can pile on: Latin, Greek,
+ * Cyrillic, Armenian and their extensions. */
+static bool
+marks_strippable(uint32_t base)
+{
+    return base < 0x590 || (base >= 0x1d00 && base < 0x2000) ||
+           (base >= 0x2c60 && base < 0x2c80) ||
+           (base >= 0xa720 && base < 0xa800) ||
+           (base >= 0xab30 && base < 0xab70);
+}
+
+/* Script-neutral combining marks (Zalgo material): stripped on any base. */
+static bool
+mark_generic(uint32_t c)
+{
+    return (c >= 0x300 && c <= 0x36f) || (c >= 0x1ab0 && c <= 0x1aff) ||
+           (c >= 0x1dc0 && c <= 0x1dff) || (c >= 0x20d0 && c <= 0x20ff) ||
+           (c >= 0xfe20 && c <= 0xfe2f);
+}
+
+static bool
+is_mark(uint32_t c)
+{
+    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
+
+    return k == UTF8PROC_CATEGORY_MN || k == UTF8PROC_CATEGORY_MC ||
+           k == UTF8PROC_CATEGORY_ME;
+}
+
+static int
+ccc(int32_t c)
+{
+    return utf8proc_get_property(c)->combining_class;
+}
+
+/* NFKC_CF of one segment src[0..m) into v->tmp; returns the length. */
+static lg_status_t
+nfkc_segment(struct lgi_view *v, const struct lgi_unit *src, size_t m,
+             utf8proc_ssize_t *outlen)
+{
+    const utf8proc_option_t opt =
+        UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
+    utf8proc_ssize_t pos = 0, w = 0;
+    bool strip_all = false;
+    lg_status_t rc;
+
+    for (size_t i = 0; i < m; i++) {
+        for (;;) {
+            utf8proc_ssize_t room = (utf8proc_ssize_t)v->tmpcap - pos;
+            utf8proc_ssize_t k =
+                room <= 0
+                    ? (utf8proc_ssize_t)64
+                    : utf8proc_decompose_char((utf8proc_int32_t)src[i].cp,
+                                              v->tmp + pos, room, opt, NULL);
+            if (k < 0) {
+                return LG_E_INTERNAL; /* LCOV_EXCL_LINE */
+            }
+            if (k <= room) {
+                pos += k;
+                break;
+            }
+            rc = grow((void **)&v->tmp, &v->tmpcap, (size_t)(pos + k),
+                      sizeof(int32_t));
+            if (rc != LG_OK) {
+                return rc;
+            }
+        }
+    }
+    /* Canonical ordering (as utf8proc_decompose_custom does it). */
+    for (utf8proc_ssize_t p = 0; p + 1 < pos;) {
+        int c1 = ccc(v->tmp[p]), c2 = ccc(v->tmp[p + 1]);
+
+        if (c1 > c2 && c2 > 0) {
+            int32_t x = v->tmp[p];
+
+            v->tmp[p] = v->tmp[p + 1];
+            v->tmp[p + 1] = x;
+            p = p > 0 ? p - 1 : p + 1;
+        } else {
+            p++;
+        }
+    }
+    /* A Latin-like base loses all its marks, any base its generic ones.
+     * The decision depends on the segment alone (a segment of bare marks,
+     * from a mark flood split at LGI_SEG_MAX, has no base), so a span
+     * normalized by itself gives the same bytes as in context. */
+    for (utf8proc_ssize_t p = 0; p < pos; p++) {
+        if (ccc(v->tmp[p]) == 0 && !is_mark((uint32_t)v->tmp[p])) {
+            strip_all = marks_strippable((uint32_t)v->tmp[p]);
+            break;
+        }
+    }
+    for (utf8proc_ssize_t p = 0; p < pos; p++) {
+        uint32_t c = (uint32_t)v->tmp[p];
+
+        if (!is_mark(c) || !(strip_all || mark_generic(c))) {
+            v->tmp[w++] = v->tmp[p];
+        }
+    }
+    pos = w;
+    if (pos > 1) {
+        pos = utf8proc_normalize_utf32(v->tmp, pos,
+                                       UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+        if (pos < 0) {
+            return LG_E_INTERNAL; /* LCOV_EXCL_LINE */
+        }
+    }
+    *outlen = pos;
+    return LG_OK;
+}
+
+static lg_status_t
+stage_nfkc(struct lgi_view *v, int from, size_t n, size_t limit, size_t *nout)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&err);
+    const struct lgi_unit *src = v->u[from];
+    int to = 1 - from;
+    size_t w = 0;
+    lg_status_t rc;
+
+    if (U_FAILURE(err)) {
+        return LG_E_ENGINE; /* LCOV_EXCL_LINE */
+    }
+    rc = ureserve(v, to, n, limit);
+    for (size_t i = 0; i < n && rc == LG_OK;) {
+        uint32_t c = src[i].cp;
+        size_t j = i + 1;
+        utf8proc_ssize_t m;
+
+        while (j < n && j - i < LGI_SEG_MAX && !nf_boundary(nf, src[j].cp)) {
+            j++;
+        }
+        /* Hangul syllables and compatibility jamo stay as written (NFKC
+         * would turn "ㅋ" into a conjoining jamo). */
+        if (j == i + 1 && (c < 0x80 || (c >= 0xac00 && c <= 0xd7a3) ||
+                           (c >= 0x3131 && c <= 0x318e))) {
+            rc = ureserve(v, to, w + 1, limit);
+            if (rc != LG_OK) {
+                break;
+            }
+            v->u[to][w] = src[i];
+            if (c >= 'A' && c <= 'Z') {
+                v->u[to][w].cp = c | 0x20u;
+            }
+            w++;
+            i = j;
+            continue;
+        }
+        rc = nfkc_segment(v, src + i, j - i, &m);
+        if (rc == LG_OK) {
+            rc = ureserve(v, to, w + (size_t)m, limit);
+        }
+        if (rc != LG_OK) {
+            break;
+        }
+        for (utf8proc_ssize_t p = 0; p < m; p++, w++) {
+            v->u[to][w].cp = (uint32_t)v->tmp[p];
+            v->u[to][w].s = src[i].s;
+            v->u[to][w].e = src[j - 1].e;
+        }
+        i = j;
+    }
+    *nout = w;
+    return rc;
+}
+
+static bool
+skel_excluded(uint32_t c)
+{
+    return (c >= 0x1100 && c <= 0x11ff) || (c >= 0x2e80 && c <= 0x9fff) ||
+           (c >= 0xa960 && c <= 0xa97f) || (c >= 0xac00 && c <= 0xd7ff) ||
+           (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff65 && c <= 0xffdc) ||
+           (c >= 0x20000 && c <= 0x3ffff) ||
+           utf8proc_category((utf8proc_int32_t)c) == UTF8PROC_CATEGORY_ND;
+}
+
+/* The cache slot holding c's skeleton, computed on a miss. */
+static size_t
+skel_slot(struct lgi_view *v, uint32_t c)
+{
+    size_t h = (size_t)((c * 2654435761u) >> 22) & (SKEL_SLOTS - 1);
+    struct lgi_skel *k = v->skel;
+    UChar in[2], out[8];
+    int32_t inlen = 1, outlen;
+    UErrorCode err = U_ZERO_ERROR;
+
+    if (k->cp[h] == c) {
+        return h;
+    }
+    if (c >= 0x10000) {
+        in[0] = (UChar)(0xd7c0u + (c >> 10));
+        in[1] = (UChar)(0xdc00u | (c & 0x3ffu));
+        inlen = 2;
+    } else {
+        in[0] = (UChar)c;
+    }
+    outlen = uspoof_getSkeleton((const USpoofChecker *)v->spoof, 0, in, inlen,
+                                out, 8, &err);
+    k->cp[h] = c;
+    k->len[h] = 0;
+    if (U_FAILURE(err) || outlen <= 0 || outlen > (int32_t)SKEL_MAX) {
+        return h;
+    }
+    for (int32_t i = 0; i < outlen; i++) {
+        if (out[i] >= 0x80 || out[i] == 0) {
+            return h;
+        }
+        k->s[h][i] = (char)out[i];
+    }
+    k->len[h] = (uint8_t)outlen;
+    return h;
+}
+
+static lg_status_t
+stage_confusable(struct lgi_view *v, int from, size_t n, uint32_t t,
+                 size_t limit, size_t *nout)
+{
+    int to = 1 - from;
+    size_t w = 0;
+    lg_status_t rc;
+
+    if (v->spoof == NULL) {
+        UErrorCode err = U_ZERO_ERROR;
+        USpoofChecker *sc = uspoof_open(&err);
+
+        if (U_FAILURE(err) || sc == NULL) {
+            return LG_E_ENGINE; /* LCOV_EXCL_LINE */
+        }
+        v->spoof = sc;
+    }
+    if (v->skel == NULL) {
+        v->skel = lgi_malloc(sizeof(*v->skel));
+        if (v->skel == NULL) {
+            return LG_E_NOMEM;
+        }
+        memset(v->skel->cp, 0xff, sizeof(v->skel->cp));
+    }
+    rc = ureserve(v, to, n, limit);
+    for (size_t i = 0; i < n && rc == LG_OK; i++) {
+        struct lgi_unit u = v->u[from][i];
+        size_t slot;
+
+        if (u.cp < 0x80 || skel_excluded(u.cp)) {
+            v->u[to][w++] = u;
+            continue;
+        }
+        slot = skel_slot(v, u.cp);
+        if (v->skel->len[slot] == 0) {
+            v->u[to][w++] = u;
+            continue;
+        }
+        rc = ureserve(v, to, w + v->skel->len[slot], limit);
+        for (size_t k = 0; k < v->skel->len[slot] && rc == LG_OK; k++) {
+            uint32_t c = (uint8_t)v->skel->s[slot][k];
+
+            if ((t & LGI_NORM_NFKC_CF) && c >= 'A' && c <= 'Z') {
+                c |= 0x20u;
+            }
+            v->u[to][w] = u;
+            v->u[to][w++].cp = c;
+        }
+    }
+    *nout = w;
+    return rc;
+}
+
+/* In place, run by run: a run of letters and leet characters holding a
+ * letter is a word in disguise; trailing @ $ ! | are punctuation. */
+static void
+stage_leet(struct lgi_unit *u, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i, end, letters = 0;
+
+        while (j < n && (is_alpha(u[j].cp) || leet_of(u[j].cp) != 0)) {
+            letters += is_alpha(u[j].cp);
+            j++;
+        }
+        if (j == i) {
+            i++;
+            continue;
+        }
+        end = j;
+        while (end > i && leet_trailing_ok(u[end - 1].cp)) {
+            end--;
+        }
+        for (size_t k = i; k < end && letters > 0; k++) {
+            if (!is_alpha(u[k].cp)) {
+                u[k].cp = leet_of(u[k].cp);
+            }
+        }
+        i = j;
+    }
+}
+
+/* "ig.no.re": >= 3 pieces of 1-3 ASCII letters joined by single . - _ *,
+ * the whole token.  Returns the end of the last piece, or 0. */
+static size_t
+match_pieces(const struct lgi_unit *u, size_t n, size_t i)
+{
+    size_t p = i, pieces = 0;
+
+    for (;;) {
+        size_t start = p;
+
+        while (p < n && is_alpha(u[p].cp)) {
+            p++;
+        }
+        if (p - start == 0 || p - start > 3 || (p < n && is_word(u[p].cp))) {
+            return 0;
+        }
+        pieces++;
+        if (p + 1 < n && is_sepc(u[p].cp) && is_alpha(u[p + 1].cp)) {
+            p++;
+            continue;
+        }
+        return pieces >= 3 ? p : 0;
+    }
+}
+
+/* "i g n o r e": >= 3 single letters separated by equally long runs of
+ * whitespace/separators.  Returns the end of the last letter, or 0. */
+static size_t
+match_spaced(const struct lgi_unit *u, size_t n, size_t i)
+{
+    size_t p = i + 1, gap = 0, count = 1, end = i + 1;
+
+    if (p < n && is_word(u[p].cp)) {
+        return 0;
+    }
+    for (;;) {
+        size_t q = p;
+
+        while (q < n && (is_ws(u[q].cp) || is_sepc(u[q].cp))) {
+            q++;
+        }
+        if (q == p || q >= n || (gap != 0 && q - p != gap) ||
+            !is_alpha(u[q].cp) || (q + 1 < n && is_word(u[q + 1].cp))) {
+            break;
+        }
+        gap = q - p;
+        count++;
+        end = q + 1;
+        p = q + 1;
+    }
+    return count >= 3 ? end : 0;
+}
+
+/* In place: every write index is at most the read index. */
+static size_t
+stage_spacing(struct lgi_unit *u, size_t n)
+{
+    size_t r = 0, w = 0;
+    uint32_t prev = 0;
+
+    while (r < n) {
+        uint32_t c = u[r].cp;
+        size_t end;
+
+        if (is_ws(c)) {
+            size_t q = r;
+
+            while (q < n && is_ws(u[q].cp)) {
+                q++;
+            }
+            prev = u[q - 1].cp;
+            u[w].s = u[r].s;
+            u[w].e = u[q - 1].e;
+            u[w].cp = ' ';
+            w++;
+            r = q;
+            continue;
+        }
+        if (is_alpha(c) && !is_word(prev) && !is_sepc(prev)) {
+            end = match_pieces(u, n, r);
+            if (end == 0) {
+                end = match_spaced(u, n, r);
+            }
+            if (end != 0) {
+                for (; r < end; r++) {
+                    if (is_alpha(u[r].cp)) {
+                        u[w++] = u[r];
+                    }
+                }
+                prev = u[end - 1].cp;
+                continue;
+            }
+        }
+        prev = c;
+        u[w++] = u[r++];
+    }
+    return w;
+}
+
+static lg_status_t
+encode(struct lgi_view *v, const struct lgi_unit *u, size_t n)
+{
+    size_t total = 0, o = 0;
+    lg_status_t rc;
+
+    for (size_t i = 0; i < n; i++) {
+        total += utf8_len(u[i].cp);
+    }
+    rc = grow((void **)&v->text, &v->cap, total, 1);
+    if (rc == LG_OK) {
+        size_t mc = v->mapcap;
+
+        rc = grow((void **)&v->src_start, &mc, total, sizeof(uint32_t));
+        if (rc == LG_OK) {
+            mc = v->mapcap;
+            rc = grow((void **)&v->src_end, &mc, total, sizeof(uint32_t));
+            if (rc == LG_OK) {
+                v->mapcap = mc;
+            }
+        }
+    }
+    if (rc != LG_OK) {
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = u[i].cp;
+        size_t k = utf8_len(c);
+        uint8_t *d = v->text + o;
+
+        if (k == 1) {
+            d[0] = (uint8_t)c;
+        } else if (k == 2) {
+            d[0] = (uint8_t)(0xc0u | (c >> 6));
+            d[1] = (uint8_t)(0x80u | (c & 0x3fu));
+        } else if (k == 3) {
+            d[0] = (uint8_t)(0xe0u | (c >> 12));
+            d[1] = (uint8_t)(0x80u | ((c >> 6) & 0x3fu));
+            d[2] = (uint8_t)(0x80u | (c & 0x3fu));
+        } else {
+            d[0] = (uint8_t)(0xf0u | (c >> 18));
+            d[1] = (uint8_t)(0x80u | ((c >> 12) & 0x3fu));
+            d[2] = (uint8_t)(0x80u | ((c >> 6) & 0x3fu));
+            d[3] = (uint8_t)(0x80u | (c & 0x3fu));
+        }
+        for (size_t j = 0; j < k; j++, o++) {
+            v->src_start[o] = u[i].s;
+            v->src_end[o] = u[i].e;
+        }
+    }
+    v->len = total;
+    return LG_OK;
+}
+
+lg_status_t
+lgi_normalize(const uint8_t *in, size_t len, uint32_t transforms,
+              struct lgi_view *v, bool *changed)
+{
+    size_t n = 0, limit;
+    int cur = 0;
+    lg_status_t rc;
+
+    if (changed != NULL) {
+        *changed = false;
+    }
+    if (v != NULL) {
+        v->len = 0;
+    }
+    if (v == NULL || changed == NULL || (in == NULL && len > 0) ||
+        (transforms & ~LGI_NORM_ALL) != 0) {
+        return LG_E_INVAL;
+    }
+    if (len > UINT32_MAX) {
+        return LG_E_LIMIT;
+    }
+    if (ascii_unchanged(in, len, transforms)) {
+        return LG_OK;
+    }
+    limit = len > (SIZE_MAX - 64) / 4 ? SIZE_MAX : 4 * len + 64;
+    rc = stage_decode(in, len, transforms, v, &n);
+    if (rc == LG_OK && (transforms & LGI_NORM_NFKC_CF)) {
+        rc = stage_nfkc(v, cur, n, limit, &n);
+        cur = 1 - cur;
+    }
+    if (rc == LG_OK && (transforms & LGI_NORM_CONFUSABLE)) {
+        rc = stage_confusable(v, cur, n, transforms, limit, &n);
+        cur = 1 - cur;
+    }
+    if (rc == LG_OK && (transforms & LGI_NORM_LEET)) {
+        stage_leet(v->u[cur], n);
+    }
+    if (rc == LG_OK && (transforms & LGI_NORM_SPACING)) {
+        n = stage_spacing(v->u[cur], n);
+    }
+    if (rc == LG_OK) {
+        rc = encode(v, v->u[cur], n);
+    }
+    if (rc != LG_OK) {
+        v->len = 0;
+        return rc;
+    }
+    if (v->len == len && (len == 0 || memcmp(v->text, in, len) == 0)) {
+        v->len = 0;
+        return LG_OK;
+    }
+    *changed = true;
+    return LG_OK;
+}
+
+void
+lgi_view_free(struct lgi_view *v)
+{
+    if (v == NULL) {
+        return;
+    }
+    lgi_free(v->text);
+    lgi_free(v->src_start);
+    lgi_free(v->src_end);
+    lgi_free(v->u[0]);
+    lgi_free(v->u[1]);
+    lgi_free(v->tmp);
+    lgi_free(v->skel);
+    if (v->spoof != NULL) {
+        uspoof_close((USpoofChecker *)v->spoof);
+    }
+    memset(v, 0, sizeof(*v));
+}
