@@ -64,16 +64,17 @@ struct lgi_pattern {
     /* Hyperscan reports only where a match ends (start-of-match tracking
      * makes many patterns "too large" and every scan slower).  The start is
      * recovered on a hit by this PCRE2 compilation of the same source,
-     * searched end-anchored in a window of max_width bytes before the end. */
+     * searched end-anchored in a window before the end. */
     pcre2_code *span;
     uint32_t min_width;
     uint32_t max_width; /* UINT32_MAX: unbounded */
 };
 
-/* Widest window searched back from a match's end to find its start, for
- * patterns of unbounded width: such a finding's span starts at most this
- * far before its end. */
-#define LGI_SPAN_WINDOW 4096u
+/* Span recovery (see match_start() in runtime/scan.c): the first window
+ * searched back from a match's end, doubled as needed, and the look back
+ * from the end of the pattern's previous finding. */
+#define LGI_SPAN_FIRST 256u
+#define LGI_SPAN_STEP 64u
 
 struct lgi_rule {
     char *id;

@@ -282,53 +282,82 @@ pcre_outcome(lg_scratch_t *s, int rc)
     }
 }
 
+/* One end-anchored search: the leftmost start at or after *lo of a match
+ * of p that ends at `end`.  *lo is moved to a character boundary for UTF
+ * patterns (NO_UTF_CHECK needs one).  1 found, 0 not, negative on error. */
+static int
+span_search(lg_scratch_t *s, const struct lgi_pattern *p, size_t *lo,
+            size_t end, size_t *start)
+{
+    int rc;
+
+    if (p->flags & (LG_PAT_UTF8 | LG_PAT_UCP)) {
+        while (*lo < end && (s->data[*lo] & 0xc0) == 0x80) {
+            (*lo)++;
+        }
+    }
+    rc = pcre_outcome(s, pcre2_match(p->span, (PCRE2_SPTR)s->data, end, *lo,
+                                     PCRE2_NO_UTF_CHECK, s->md, s->mctx));
+    if (rc > 0) {
+        *start = pcre2_get_ovector_pointer(s->md)[0];
+    }
+    return rc;
+}
+
 /*
  * Start of the leftmost match of pattern p that ends at `end`, found by
- * its end-anchored PCRE2 twin in a window before `end`: the pattern's
- * maximum width, or LGI_SPAN_WINDOW for wider patterns, doubled until the
- * match is found or the window reaches the start of the input.  A miss
- * next to the rule's previous finding (`prev_end`, or SIZE_MAX) is not
- * widened: the two merge, and one long run of matches costs one window
- * each rather than the whole input each.  Should the engines disagree or
- * a limit be reached, the finding gets the shortest span the pattern
- * allows.
+ * its end-anchored PCRE2 twin in a window before `end` that starts small
+ * (LGI_SPAN_FIRST) and doubles while the match is not found or starts at
+ * the window's edge, up to the pattern's maximum width or the start of the
+ * input.  Should the engines disagree or a limit be reached, the finding
+ * gets the shortest span the pattern allows.
+ *
+ * prev_end is the end of this pattern's previous finding of the rule
+ * (SIZE_MAX if none).  A match starting at or before it merges with that
+ * finding, so its exact start does not matter: a short look back
+ * (LGI_SPAN_STEP) settles a run of matches that each end a little further
+ * on (spaced letters, repeated phrases) in time proportional to the step
+ * rather than to the run, which would be quadratic on hostile input.
  */
 static int
 match_start(lg_scratch_t *s, const struct lgi_pattern *p, size_t end,
             size_t prev_end, size_t *start)
 {
-    size_t w = p->max_width < LGI_SPAN_WINDOW ? p->max_width : LGI_SPAN_WINDOW;
+    size_t w = p->max_width < LGI_SPAN_FIRST ? p->max_width : LGI_SPAN_FIRST;
     size_t shortest = end - (p->min_width < end ? p->min_width : end);
+    size_t lo, found = SIZE_MAX;
+    int rc;
 
-    for (;;) {
-        size_t lo = end > w ? end - w : 0;
-        int rc;
-
-        /* A UTF window must start on a character boundary
-         * (NO_UTF_CHECK). */
-        if (p->flags & (LG_PAT_UTF8 | LG_PAT_UCP)) {
-            while (lo < end && (s->data[lo] & 0xc0) == 0x80) {
-                lo++;
-            }
+    if (prev_end != SIZE_MAX && prev_end < end) {
+        lo = prev_end > LGI_SPAN_STEP ? prev_end - LGI_SPAN_STEP : 0;
+        rc = span_search(s, p, &lo, end, start);
+        if (rc < 0) {
+            return rc;
         }
-        rc = pcre_outcome(s, pcre2_match(p->span, (PCRE2_SPTR)s->data, end,
-                                         lo, PCRE2_NO_UTF_CHECK, s->md,
-                                         s->mctx));
+        if (rc > 0 && *start <= prev_end) {
+            return 0;
+        }
+    }
+    for (;;) {
+        lo = end > w ? end - w : 0;
+        rc = span_search(s, p, &lo, end, start);
         if (rc < 0) {
             return rc;
         }
         if (rc > 0) {
-            *start = pcre2_get_ovector_pointer(s->md)[0];
-            return 0;
+            found = *start;
+            if (found > lo) {
+                return 0; /* inside the window: the leftmost start */
+            }
         }
-        if (lo == 0 || w >= p->max_width ||
-            (prev_end != SIZE_MAX && prev_end >= shortest) ||
-            s->truncated) {
+        if (lo == 0 || w >= p->max_width || s->truncated ||
+            (found == SIZE_MAX && prev_end != SIZE_MAX &&
+             prev_end >= shortest)) {
             break;
         }
         w = w > SIZE_MAX / 2 ? SIZE_MAX : w * 2;
     }
-    *start = shortest;
+    *start = found != SIZE_MAX ? found : shortest;
     return 0;
 }
 
@@ -380,6 +409,16 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
     if (s->last[ri] != UINT32_MAX && s->last_pat[ri] == id &&
         end <= s->findings[s->last[ri]].end &&
         end > s->findings[s->last[ri]].start) {
+        return 0;
+    }
+    /* A match starts at least min_width before its end: when that reaches
+     * back into the finding this pattern last made, the two overlap and
+     * merge, with no search at all.  Runs of matches on hostile input
+     * (spaced letters, repeated pairs) cost O(1) each this way. */
+    if (rule->confirm == NULL && s->last[ri] != UINT32_MAX &&
+        s->last_pat[ri] == id && end > s->findings[s->last[ri]].end &&
+        end - s->findings[s->last[ri]].end <= r->patterns[id].min_width) {
+        s->findings[s->last[ri]].end = end;
         return 0;
     }
     /* Only the same pattern's previous finding bounds the search: another
