@@ -12,6 +12,7 @@
 #include "internal/lg_internal.h"
 
 #define LGI_SUB_BYTE 0x1a /* stands in for each byte of invalid UTF-8 */
+#define LGI_READ_SLACK 32 /* bytes after the sanitized input, see sanitize() */
 
 struct lg_scratch {
     lg_rules_t *rules;
@@ -238,11 +239,15 @@ sanitize(lg_scratch_t *s, const uint8_t *data, size_t len, size_t first_bad)
     size_t i = first_bad;
 
     if (s->bufcap < len) {
-        uint8_t *nb = lgi_realloc(s->buf, len);
+        /* PCRE2's JIT reads up to 16 bytes at a time and may pass the end
+         * of the subject within an aligned block: give it initialised
+         * slack so that memory checkers stay quiet.  (len < UINT_MAX.) */
+        uint8_t *nb = lgi_realloc(s->buf, len + LGI_READ_SLACK);
 
         if (nb == NULL) {
             return LG_E_NOMEM;
         }
+        memset(nb + len, 0, LGI_READ_SLACK);
         s->buf = nb;
         s->bufcap = len;
     }
