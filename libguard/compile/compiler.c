@@ -396,7 +396,6 @@ lg_status_t
 lg_compiler_add_yaml(lg_compiler_t *c, const char *name, const char *yaml,
                      size_t len)
 {
-    lg_status_t rc;
 
     if (c == NULL || yaml == NULL || c->frozen) {
         return LG_E_INVAL;
@@ -404,12 +403,9 @@ lg_compiler_add_yaml(lg_compiler_t *c, const char *name, const char *yaml,
     if (name == NULL) {
         name = "<buffer>";
     }
-    rc = lgi_yaml_add(c, name, (const unsigned char *)yaml, len);
-    if (rc == LG_E_NOMEM) {
-        lgi_diag_add(c, LG_E_NOMEM, LG_DIAG_ERROR, name, 0, 0, NULL,
-                     "out of memory while loading the pack");
-    }
-    return rc;
+    /* Out of memory is returned, not recorded: nothing was added, so the
+     * caller may add the pack again and build as if it never happened. */
+    return lgi_yaml_add(c, name, (const unsigned char *)yaml, len);
 }
 
 static lg_status_t
@@ -487,9 +483,7 @@ lg_compiler_add_file(lg_compiler_t *c, const char *path)
         goto out;
     }
     if (rc != LG_OK) {
-        lgi_diag_add(c, LG_E_NOMEM, LG_DIAG_ERROR, path, 0, 0, NULL,
-                     "out of memory while reading the file");
-        goto out;
+        goto out; /* out of memory: returned, not recorded (see add_yaml) */
     }
     rc = lg_compiler_add_yaml(c, path, data, len);
 out:
@@ -725,13 +719,9 @@ lg_compiler_build(lg_compiler_t *c, lg_rules_t **out)
     }
     c->frozen = true;
     r = lgi_rules_alloc();
-    if (r == NULL) {
-        rc = LG_E_NOMEM;
-        goto out;
-    }
     /* Built even after earlier errors, to report what the engines say
      * about the packs that were accepted, in the same run. */
-    rc = fill_rules(c, r);
+    rc = r == NULL ? LG_E_NOMEM : fill_rules(c, r);
     if (rc == LG_OK) {
         rc = build_engines(c, r);
     }
