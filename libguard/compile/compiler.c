@@ -396,7 +396,6 @@ lg_status_t
 lg_compiler_add_yaml(lg_compiler_t *c, const char *name, const char *yaml,
                      size_t len)
 {
-
     if (c == NULL || yaml == NULL || c->frozen) {
         return LG_E_INVAL;
     }
