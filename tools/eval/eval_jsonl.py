@@ -215,6 +215,13 @@ def main():
                          "on benign rows")
     ap.add_argument("--dump", metavar="FILE",
                     help="write misses and false positives as JSON lines")
+    ap.add_argument("--min-recall", type=float, metavar="PCT",
+                    help="fail (exit 1) if fewer attack rows are detected")
+    ap.add_argument("--max-fp", type=float, metavar="PCT",
+                    help="fail if more benign rows are flagged or blocked")
+    ap.add_argument("--max-hard-fp", type=float, metavar="PCT",
+                    help="fail if more hard-negative rows are flagged or "
+                         "blocked")
     ap.add_argument("file", help="labelled .jsonl or .jsonl.gz file")
     a = ap.parse_args()
 
@@ -237,7 +244,7 @@ def main():
                                 for k in ("attack", "benign")}
         json.dump(out, sys.stdout, indent=2)
         print()
-        return 0
+        return check_floors(a, tallies)
 
     print_table(tallies, a.file)
     if a.top:
@@ -245,7 +252,29 @@ def main():
             print("\nrules firing most on %s rows:" % kind)
             for rid, n in rule_hits[kind].most_common(a.top):
                 print("  %5d  %s" % (n, rid))
-    return 0
+    return check_floors(a, tallies)
+
+
+def check_floors(a, tallies):
+    """Compare with the recorded floors; 1 if any is not met."""
+    checks = [("attacks", a.min_recall, True),
+              ("benign", a.max_fp, False),
+              ("hard_negative", a.max_hard_fp, False)]
+    failed = 0
+    for group, limit, at_least in checks:
+        if limit is None:
+            continue
+        if group not in tallies:
+            print("floor: no %s rows in the file" % group, file=sys.stderr)
+            failed = 1
+            continue
+        got = tallies[group].pct("any")
+        ok = got >= limit if at_least else got <= limit
+        print("floor: %s %.2f%% %s %.2f%%: %s" %
+              (group, got, ">=" if at_least else "<=", limit,
+               "PASS" if ok else "FAIL"), file=sys.stderr)
+        failed |= not ok
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
