@@ -66,7 +66,9 @@ LG_API void lg_policy_init(lg_policy_t *p);
  * confirmations), so hostile input bounds time and memory.
  */
 typedef struct lg_limits {
-    size_t max_input;           /**< bytes; default 64 MiB */
+    size_t max_input;           /**< bytes; default 64 MiB (inputs of
+                                     4 GiB or more are refused whatever
+                                     this says: the engine's limit) */
     uint32_t max_findings;      /**< findings kept per scan; default 1024 */
     uint32_t max_matches;       /**< raw engine matches examined per scan;
                                      default 65536 */
