@@ -27,7 +27,8 @@ struct lg_scratch {
     uint32_t *gen;
     uint32_t *last;          /* index of the rule's latest finding */
     uint32_t *last_pat;      /* pattern that last extended that finding */
-    size_t *neg_start;       /* confirm failed at this start (+1; 0 none) */
+    size_t *conf_start;      /* start (+1; 0 none) of the last confirm */
+    uint8_t *conf_ok;        /* and its outcome */
     uint32_t cur_gen;
     uint8_t *buf;            /* sanitized copy of invalid UTF-8 input */
     size_t bufcap;
@@ -90,7 +91,8 @@ lg_scratch_free(lg_scratch_t *s)
     lgi_free(s->gen);
     lgi_free(s->last);
     lgi_free(s->last_pat);
-    lgi_free(s->neg_start);
+    lgi_free(s->conf_start);
+    lgi_free(s->conf_ok);
     lgi_free(s->buf);
     lg_rules_free(s->rules);
     lgi_free(s);
@@ -136,12 +138,14 @@ lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits, lg_scratch_t **out)
     s->gen = lgi_calloc(nr, sizeof(*s->gen));
     s->last = lgi_calloc(nr, sizeof(*s->last));
     s->last_pat = lgi_calloc(nr, sizeof(*s->last_pat));
-    s->neg_start = lgi_calloc(nr, sizeof(*s->neg_start));
+    s->conf_start = lgi_calloc(nr, sizeof(*s->conf_start));
+    s->conf_ok = lgi_calloc(nr, sizeof(*s->conf_ok));
     s->md = pcre2_match_data_create(1, NULL);
     s->mctx = pcre2_match_context_create(NULL);
     if (s->findings == NULL || s->gen == NULL || s->last == NULL ||
         s->last_pat == NULL ||
-        s->neg_start == NULL || s->md == NULL || s->mctx == NULL) {
+        s->conf_start == NULL || s->conf_ok == NULL || s->md == NULL ||
+        s->mctx == NULL) {
         goto fail;
     }
     pcre2_set_match_limit(s->mctx, s->limits.pcre_match_limit);
@@ -406,7 +410,7 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
     if (!seen) {
         s->gen[ri] = s->cur_gen;
         s->last[ri] = UINT32_MAX;
-        s->neg_start[ri] = 0;
+        s->conf_start[ri] = 0;
     }
     /* A pattern's ends arrive in increasing order: one inside the finding
      * that the same pattern last extended adds nothing.  (Another pattern
@@ -437,18 +441,19 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
         return 1;
     }
     if (rule->confirm != NULL) {
-        int c;
+        /* A confirmation depends on the start only: the many ends of one
+         * match share its answer. */
+        if (s->conf_start[ri] != start + 1) {
+            int c = confirm(s, rule, start);
 
-        if (s->neg_start[ri] == start + 1) {
-            return 0; /* a confirmation depends on the start only */
+            if (c < 0) {
+                s->error = LG_E_ENGINE;
+                return 1;
+            }
+            s->conf_start[ri] = start + 1;
+            s->conf_ok[ri] = (uint8_t)c;
         }
-        c = confirm(s, rule, start);
-        if (c < 0) {
-            s->error = LG_E_ENGINE;
-            return 1;
-        }
-        if (c == 0) {
-            s->neg_start[ri] = start + 1;
+        if (!s->conf_ok[ri]) {
             return 0;
         }
     }
