@@ -14,6 +14,16 @@
 #define LGI_SUB_BYTE 0x1a /* stands in for each byte of invalid UTF-8 */
 #define LGI_READ_SLACK 32 /* bytes after the sanitized input, see sanitize() */
 
+/* A rule's state during a scan.  Valid only where gen == the scratch's
+ * cur_gen, so that a scan need not clear an array sized by the rules. */
+struct rule_state {
+    uint32_t gen;
+    uint32_t last;       /* index of the rule's latest finding */
+    uint32_t last_pat;   /* pattern that last extended that finding */
+    uint8_t conf_ok;     /* outcome of the last confirmation ... */
+    size_t conf_start;   /* ... made at this start (+1; 0 none) */
+};
+
 struct lg_scratch {
     lg_rules_t *rules;
     lg_limits_t limits;
@@ -22,13 +32,7 @@ struct lg_scratch {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     lg_finding_t *findings;  /* limits.max_findings */
-    /* Per-rule state, valid only where gen[rule] == cur_gen, so that a
-     * scan need not clear arrays sized by the number of rules. */
-    uint32_t *gen;
-    uint32_t *last;          /* index of the rule's latest finding */
-    uint32_t *last_pat;      /* pattern that last extended that finding */
-    size_t *conf_start;      /* start (+1; 0 none) of the last confirm */
-    uint8_t *conf_ok;        /* and its outcome */
+    struct rule_state *rs;   /* one per rule */
     uint32_t cur_gen;
     uint8_t *buf;            /* sanitized copy of invalid UTF-8 input */
     size_t bufcap;
@@ -88,11 +92,7 @@ lg_scratch_free(lg_scratch_t *s)
     pcre2_match_data_free(s->md);
     pcre2_match_context_free(s->mctx);
     lgi_free(s->findings);
-    lgi_free(s->gen);
-    lgi_free(s->last);
-    lgi_free(s->last_pat);
-    lgi_free(s->conf_start);
-    lgi_free(s->conf_ok);
+    lgi_free(s->rs);
     lgi_free(s->buf);
     lg_rules_free(s->rules);
     lgi_free(s);
@@ -135,16 +135,10 @@ lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits, lg_scratch_t **out)
     rc = LG_E_NOMEM;
     nr = r->nrules > 0 ? r->nrules : 1;
     s->findings = lgi_calloc(s->limits.max_findings, sizeof(*s->findings));
-    s->gen = lgi_calloc(nr, sizeof(*s->gen));
-    s->last = lgi_calloc(nr, sizeof(*s->last));
-    s->last_pat = lgi_calloc(nr, sizeof(*s->last_pat));
-    s->conf_start = lgi_calloc(nr, sizeof(*s->conf_start));
-    s->conf_ok = lgi_calloc(nr, sizeof(*s->conf_ok));
+    s->rs = lgi_calloc(nr, sizeof(*s->rs));
     s->md = pcre2_match_data_create(1, NULL);
     s->mctx = pcre2_match_context_create(NULL);
-    if (s->findings == NULL || s->gen == NULL || s->last == NULL ||
-        s->last_pat == NULL ||
-        s->conf_start == NULL || s->conf_ok == NULL || s->md == NULL ||
+    if (s->findings == NULL || s->rs == NULL || s->md == NULL ||
         s->mctx == NULL) {
         goto fail;
     }
@@ -388,8 +382,9 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
     const lg_rules_t *r = s->rules;
     uint32_t ri;
     const struct lgi_rule *rule;
+    struct rule_state *st;
+    lg_finding_t *last, *mine;
     size_t start, end = (size_t)to;
-    bool seen;
 
     (void)from;
     (void)flags;
@@ -406,77 +401,69 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
     if ((rule->applies_to & s->dir) == 0) {
         return 0;
     }
-    seen = s->gen[ri] == s->cur_gen;
-    if (!seen) {
-        s->gen[ri] = s->cur_gen;
-        s->last[ri] = UINT32_MAX;
-        s->conf_start[ri] = 0;
+    st = &s->rs[ri];
+    if (st->gen != s->cur_gen) {
+        st->gen = s->cur_gen;
+        st->last = UINT32_MAX;
+        st->conf_start = 0;
     }
-    /* A pattern's ends arrive in increasing order: one inside the finding
-     * that the same pattern last extended adds nothing.  (Another pattern
-     * of the rule may still reach further left.) */
-    if (s->last[ri] != UINT32_MAX && s->last_pat[ri] == id &&
-        end <= s->findings[s->last[ri]].end &&
-        end > s->findings[s->last[ri]].start) {
+    last = st->last != UINT32_MAX ? &s->findings[st->last] : NULL;
+    /* The rule's latest finding, if this same pattern made or last
+     * extended it: only then do its offsets bound this match's start. */
+    mine = last != NULL && st->last_pat == id ? last : NULL;
+    /* A pattern's ends arrive in increasing order: one inside its own
+     * finding adds nothing.  (Another pattern of the rule may still reach
+     * further left.) */
+    if (mine != NULL && end <= mine->end && end > mine->start) {
         return 0;
     }
     /* A match starts at least min_width before its end: when that reaches
-     * back into the finding this pattern last made, the two overlap and
-     * merge, with no search at all.  Runs of matches on hostile input
-     * (spaced letters, repeated pairs) cost O(1) each this way. */
-    if (rule->confirm == NULL && s->last[ri] != UINT32_MAX &&
-        s->last_pat[ri] == id && end > s->findings[s->last[ri]].end &&
-        end - s->findings[s->last[ri]].end <= r->patterns[id].min_width) {
-        s->findings[s->last[ri]].end = end;
+     * back into the pattern's own finding, the two overlap and merge, with
+     * no search at all.  Runs of matches on hostile input (spaced letters,
+     * repeated pairs) cost O(1) each this way. */
+    if (rule->confirm == NULL && mine != NULL && end > mine->end &&
+        end - mine->end <= r->patterns[id].min_width) {
+        mine->end = end;
         return 0;
     }
-    /* Only the same pattern's previous finding bounds the search: another
-     * pattern's says nothing of where this match starts. */
     if (match_start(s, &r->patterns[id], end,
-                    s->last[ri] != UINT32_MAX && s->last_pat[ri] == id
-                        ? s->findings[s->last[ri]].end
-                        : SIZE_MAX,
-                    &start) < 0) {
+                    mine != NULL ? mine->end : SIZE_MAX, &start) < 0) {
         s->error = LG_E_ENGINE;
         return 1;
     }
     if (rule->confirm != NULL) {
         /* A confirmation depends on the start only: the many ends of one
          * match share its answer. */
-        if (s->conf_start[ri] != start + 1) {
+        if (st->conf_start != start + 1) {
             int c = confirm(s, rule, start);
 
             if (c < 0) {
                 s->error = LG_E_ENGINE;
                 return 1;
             }
-            s->conf_start[ri] = start + 1;
-            s->conf_ok[ri] = (uint8_t)c;
+            st->conf_start = start + 1;
+            st->conf_ok = (uint8_t)c;
         }
-        if (!s->conf_ok[ri]) {
+        if (!st->conf_ok) {
             return 0;
         }
     }
-    if (s->last[ri] != UINT32_MAX) {
-        lg_finding_t *f = &s->findings[s->last[ri]];
-
-        if (start <= f->end && end >= f->start) {
-            if (start < f->start) {
-                f->start = start;
-            }
-            if (end > f->end) {
-                f->end = end;
-            }
-            s->last_pat[ri] = id;
-            return 0;
+    if (last != NULL && start <= last->end && end >= last->start) {
+        if (start < last->start) {
+            last->start = start;
         }
+        if (end > last->end) {
+            last->end = end;
+        }
+        st->last_pat = id;
+        return 0;
     }
     if (s->nfindings >= s->limits.max_findings) {
         s->truncated = 1;
         return 1;
     }
-    s->last[ri] = (uint32_t)s->nfindings;
-    s->last_pat[ri] = id;
+    st->last = (uint32_t)s->nfindings;
+    st->last_pat = id;
     s->findings[s->nfindings++] = (lg_finding_t){
         .rule = ri,
         .category = rule->category,
@@ -508,7 +495,9 @@ static void
 next_gen(lg_scratch_t *s)
 {
     if (++s->cur_gen == 0) {
-        memset(s->gen, 0, s->rules->nrules * sizeof(*s->gen));
+        for (uint32_t i = 0; i < s->rules->nrules; i++) {
+            s->rs[i].gen = 0;
+        }
         s->cur_gen = 1;
     }
 }
@@ -525,16 +514,16 @@ sort_and_merge(lg_scratch_t *s)
     qsort(f, s->nfindings, sizeof(*f), finding_cmp);
     next_gen(s);
     for (size_t i = 0; i < s->nfindings; i++) {
-        uint32_t ri = f[i].rule;
+        struct rule_state *st = &s->rs[f[i].rule];
 
-        if (s->gen[ri] == s->cur_gen && f[i].start <= f[s->last[ri]].end) {
-            if (f[i].end > f[s->last[ri]].end) {
-                f[s->last[ri]].end = f[i].end;
+        if (st->gen == s->cur_gen && f[i].start <= f[st->last].end) {
+            if (f[i].end > f[st->last].end) {
+                f[st->last].end = f[i].end;
             }
             continue;
         }
-        s->gen[ri] = s->cur_gen;
-        s->last[ri] = (uint32_t)out;
+        st->gen = s->cur_gen;
+        st->last = (uint32_t)out;
         f[out++] = f[i];
     }
     return out;
@@ -559,10 +548,10 @@ apply_policy(lg_scratch_t *s, const lg_policy_t *p, lg_result_t *res)
         const lg_finding_t *f = &s->findings[i];
 
         res->categories |= 1u << f->category;
-        if (s->gen[f->rule] == s->cur_gen) {
+        if (s->rs[f->rule].gen == s->cur_gen) {
             continue;
         }
-        s->gen[f->rule] = s->cur_gen;
+        s->rs[f->rule].gen = s->cur_gen;
         cat_score[f->category] = sat_add(cat_score[f->category], f->score);
         total = sat_add(total, f->score);
     }

@@ -76,11 +76,19 @@ w_bytes(struct wbuf *w, const void *src, size_t n)
 }
 
 static void
+put_u32(uint8_t *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        b[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static void
 w_u32(struct wbuf *w, uint32_t v)
 {
-    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                    (uint8_t)(v >> 24)};
+    uint8_t b[4];
 
+    put_u32(b, v);
     w_bytes(w, b, sizeof(b));
 }
 
@@ -188,20 +196,9 @@ lg_rules_serialize(const lg_rules_t *r, void **buf, size_t *len)
         goto out;
     }
     memcpy(w.p, LGI_DB_MAGIC, 4);
-    {
-        uint8_t b[4];
-
-        for (int k = 0; k < 3; k++) {
-            uint32_t v = k == 0   ? LGI_DB_FORMAT
-                         : k == 1 ? (uint32_t)LG_VERSION_NUM
-                                  : (uint32_t)plat.tune;
-
-            for (int j = 0; j < 4; j++) {
-                b[j] = (uint8_t)(v >> (8 * j));
-            }
-            memcpy(w.p + 4 + 4 * k, b, 4);
-        }
-    }
+    put_u32(w.p + 4, LGI_DB_FORMAT);
+    put_u32(w.p + 8, (uint32_t)LG_VERSION_NUM);
+    put_u32(w.p + 12, (uint32_t)plat.tune);
     put_u64(w.p + 16, plat.cpu_features);
     put_u64(w.p + 24, w.len - LGI_DB_HEADER);
     crypto_generichash(w.p + 32, 32, w.p + LGI_DB_HEADER,
