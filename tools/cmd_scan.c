@@ -18,7 +18,6 @@
 
 #define SCAN_CMD "scan"
 #define SCAN_CHUNK 65536
-#define SCAN_DB_MAX ((size_t)1 << 30)
 
 typedef struct scan_opts {
     guard_strv_t rules;
@@ -26,6 +25,7 @@ typedef struct scan_opts {
     const char *input;
     uint32_t dir;
     int jsonl;
+    uint32_t views;
     lg_policy_t policy;
 } scan_opts_t;
 
@@ -48,7 +48,8 @@ enum {
     OPT_BLOCK_AT,
     OPT_FLAG_AT,
     OPT_TOTAL_BLOCK_AT,
-    OPT_TOTAL_FLAG_AT
+    OPT_TOTAL_FLAG_AT,
+    OPT_VIEWS
 };
 
 void
@@ -77,6 +78,11 @@ cmd_scan_help(FILE *f)
         "                           (gzip input is accepted) and print one\n"
         "                           verdict per line with \"line\": N; a bad\n"
         "                           line gives {\"line\": N, \"error\": ...}\n"
+        "      --views LIST         views to match in, of raw, normalized, leet\n"
+        "                           and decoded, comma-separated (default all;\n"
+        "                           the raw bytes are always matched, also for\n"
+        "                           rules whose views are turned off).  Each\n"
+        "                           finding lists the \"views\" it was found in\n"
         "\n"
         "Policy:\n"
         "      --detect-only        never block; add \"would_block\"\n"
@@ -94,45 +100,6 @@ cmd_scan_help(FILE *f)
         f);
 }
 
-static int
-scan_parse_dir(const char *s, uint32_t *dir)
-{
-    if (strcmp(s, "prompt") == 0) {
-        *dir = LG_DIR_PROMPT;
-    } else if (strcmp(s, "completion") == 0) {
-        *dir = LG_DIR_COMPLETION;
-    } else if (strcmp(s, "both") == 0) {
-        *dir = LG_DIR_BOTH;
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
-/* CATEGORY=N into thresholds[category] = N. */
-static int
-scan_parse_threshold(const char *opt, const char *arg, uint32_t *thresholds)
-{
-    const char *eq = strchr(arg, '=');
-    lg_category_t cat;
-    uint32_t n;
-
-    if (eq == NULL) {
-        return guard_usage_error(SCAN_CMD, "%s: expected CATEGORY=N, got '%s'",
-                                 opt, arg);
-    }
-    if (lg_category_parse(arg, (size_t)(eq - arg), &cat) != LG_OK) {
-        return guard_usage_error(SCAN_CMD, "%s: unknown category '%.*s'", opt,
-                                 (int)(eq - arg), arg);
-    }
-    if (guard_parse_u32(eq + 1, &n) != 0) {
-        return guard_usage_error(SCAN_CMD, "%s: invalid number '%s'", opt,
-                                 eq + 1);
-    }
-    thresholds[cat] = n;
-    return 0;
-}
-
 /* Returns -1 to continue, else the exit status. */
 static int
 scan_parse_args(int argc, char **argv, scan_opts_t *o)
@@ -147,6 +114,7 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
         {"flag-at", required_argument, NULL, OPT_FLAG_AT},
         {"total-block-at", required_argument, NULL, OPT_TOTAL_BLOCK_AT},
         {"total-flag-at", required_argument, NULL, OPT_TOTAL_FLAG_AT},
+        {"views", required_argument, NULL, OPT_VIEWS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -168,7 +136,7 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
             o->db = optarg;
             break;
         case OPT_DIRECTION:
-            if (scan_parse_dir(optarg, &o->dir) != 0) {
+            if (guard_parse_dir(optarg, &o->dir) != 0) {
                 return guard_usage_error(
                     SCAN_CMD,
                     "--direction: expected prompt, completion or both, "
@@ -183,13 +151,13 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
             o->policy.detect_only = 1;
             break;
         case OPT_BLOCK_AT:
-            if (scan_parse_threshold("--block-at", optarg,
+            if (guard_parse_threshold(SCAN_CMD, "--block-at", optarg,
                                      o->policy.block_at) != 0) {
                 return GUARD_EXIT_ERROR;
             }
             break;
         case OPT_FLAG_AT:
-            if (scan_parse_threshold("--flag-at", optarg, o->policy.flag_at) !=
+            if (guard_parse_threshold(SCAN_CMD, "--flag-at", optarg, o->policy.flag_at) !=
                 0) {
                 return GUARD_EXIT_ERROR;
             }
@@ -204,6 +172,15 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
             if (guard_parse_u32(optarg, &o->policy.total_flag_at) != 0) {
                 return guard_usage_error(
                     SCAN_CMD, "--total-flag-at: invalid number '%s'", optarg);
+            }
+            break;
+        case OPT_VIEWS:
+            if (guard_parse_views(optarg, &o->views) != 0) {
+                return guard_usage_error(
+                    SCAN_CMD,
+                    "--views: expected a comma-separated list of raw, "
+                    "normalized, leet and decoded, got '%s'",
+                    optarg);
             }
             break;
         case 'h':
@@ -224,53 +201,6 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
         o->input = argv[optind];
     }
     return -1;
-}
-
-static int
-scan_load_rules(const scan_opts_t *o, lg_rules_t **rules)
-{
-    guard_strv_t files = {0};
-    int rc;
-
-    if (o->db != NULL) {
-        unsigned char *buf;
-        size_t len;
-        lg_status_t st;
-
-        if (guard_read_all(o->db, SCAN_DB_MAX, &buf, &len) != 0) {
-            return -1;
-        }
-        st = lg_rules_load(buf, len, rules);
-        free(buf);
-        if (st != LG_OK) {
-            guard_err("%s: %s", o->db, lg_strerror(st));
-            return -1;
-        }
-        return 0;
-    }
-    if (o->rules.n == 0) {
-        char path[GUARD_PATH_MAX];
-        unsigned char *buf;
-        size_t len;
-
-        /* The precompiled default packs; on any trouble (another CPU, a
-         * damaged file) compile the packs instead, quietly. */
-        if (guard_default_db(path, sizeof(path)) == 0 &&
-            guard_read_all(path, SCAN_DB_MAX, &buf, &len) == 0) {
-            lg_status_t st = lg_rules_load(buf, len, rules);
-
-            free(buf);
-            if (st == LG_OK) {
-                return 0;
-            }
-        }
-    }
-    rc = guard_expand_rule_paths(&o->rules, &files);
-    if (rc == 0) {
-        rc = guard_compile_files(&files, 0, rules, NULL);
-    }
-    guard_strv_free(&files);
-    return rc;
 }
 
 static const char *
@@ -335,6 +265,17 @@ scan_result_json(const lg_rules_t *rules, const lg_result_t *res,
                         json_string(scan_name(lg_severity_name(f->severity))));
         bad |= scan_set(jf, "start", json_integer((json_int_t)f->start));
         bad |= scan_set(jf, "end", json_integer((json_int_t)f->end));
+        {
+            json_t *jv = json_array();
+
+            for (uint32_t b = 1; jv != NULL && b <= LG_VIEW_ALL; b <<= 1) {
+                if (f->views & b) {
+                    bad |= json_array_append_new(
+                               jv, json_string(lg_view_name(b))) != 0;
+                }
+            }
+            bad |= scan_set(jf, "views", jv);
+        }
         bad |= json_array_append_new(finds, jf) != 0;
     }
     bad |= scan_set(o, "categories", cats);
@@ -474,7 +415,7 @@ scan_line(scan_jsonl_t *j, const char *line, size_t len)
     dirv = json_object_get(root, "direction");
     if (dirv != NULL && !json_is_null(dirv) &&
         (!json_is_string(dirv) ||
-         scan_parse_dir(json_string_value(dirv), &dir) != 0)) {
+         guard_parse_dir(json_string_value(dirv), &dir) != 0)) {
         scan_line_error(j, "\"direction\" must be \"prompt\", \"completion\" "
                            "or \"both\"");
         goto out;
@@ -749,12 +690,14 @@ cmd_scan(int argc, char **argv)
     o.dir = LG_DIR_PROMPT;
     lg_policy_init(&o.policy);
     lg_limits_init(&limits);
+    o.views = LG_VIEW_ALL;
     rc = scan_parse_args(argc, argv, &o);
     if (rc >= 0) {
         goto out;
     }
+    limits.views = o.views;
     rc = GUARD_EXIT_ERROR;
-    if (scan_load_rules(&o, &rules) != 0) {
+    if (guard_load_rules(&o.rules, o.db, &rules) != 0) {
         goto out;
     }
     st = lg_scratch_new(rules, &limits, &scratch);

@@ -38,6 +38,8 @@ static const guard_cmd_t guard_cmds[] = {
      cmd_compile, cmd_compile_help},
     {"test", "run the embedded tests of rule packs", cmd_test,
      cmd_test_help},
+    {"eval", "measure rules on labelled JSON lines (recall, false positives)",
+     cmd_eval, cmd_eval_help},
 };
 
 #define GUARD_NCMDS (sizeof(guard_cmds) / sizeof(guard_cmds[0]))
@@ -562,6 +564,119 @@ guard_compile_files(const guard_strv_t *files, uint32_t flags,
 out:
     lg_rules_free(r);
     lg_compiler_free(c);
+    return rc;
+}
+
+int
+guard_parse_dir(const char *s, uint32_t *dir)
+{
+    if (strcmp(s, "prompt") == 0) {
+        *dir = LG_DIR_PROMPT;
+    } else if (strcmp(s, "completion") == 0) {
+        *dir = LG_DIR_COMPLETION;
+    } else if (strcmp(s, "both") == 0) {
+        *dir = LG_DIR_BOTH;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+int
+guard_parse_threshold(const char *cmd, const char *opt, const char *arg,
+                      uint32_t *thresholds)
+{
+    const char *eq = strchr(arg, '=');
+    lg_category_t cat;
+    uint32_t n;
+
+    if (eq == NULL) {
+        return guard_usage_error(cmd, "%s: expected CATEGORY=N, got '%s'",
+                                 opt, arg);
+    }
+    if (lg_category_parse(arg, (size_t)(eq - arg), &cat) != LG_OK) {
+        return guard_usage_error(cmd, "%s: unknown category '%.*s'", opt,
+                                 (int)(eq - arg), arg);
+    }
+    if (guard_parse_u32(eq + 1, &n) != 0) {
+        return guard_usage_error(cmd, "%s: invalid number '%s'", opt, eq + 1);
+    }
+    thresholds[cat] = n;
+    return 0;
+}
+
+int
+guard_parse_views(const char *s, uint32_t *views)
+{
+    uint32_t v = LG_VIEW_RAW;
+
+    for (;;) {
+        size_t n = strcspn(s, ",");
+        uint32_t bit = 0;
+
+        for (uint32_t b = 1; b <= LG_VIEW_ALL; b <<= 1) {
+            const char *name = lg_view_name(b);
+
+            if (name != NULL && strlen(name) == n &&
+                strncmp(s, name, n) == 0) {
+                bit = b;
+            }
+        }
+        if (bit == 0) {
+            return -1;
+        }
+        v |= bit;
+        if (s[n] == '\0') {
+            break;
+        }
+        s += n + 1;
+    }
+    *views = v;
+    return 0;
+}
+
+int
+guard_load_rules(const guard_strv_t *paths, const char *db,
+                 lg_rules_t **rules)
+{
+    guard_strv_t files = {0};
+    unsigned char *buf;
+    size_t len;
+    lg_status_t st;
+    int rc;
+
+    *rules = NULL;
+    if (db != NULL) {
+        if (guard_read_all(db, GUARD_DB_MAX, &buf, &len) != 0) {
+            return -1;
+        }
+        st = lg_rules_load(buf, len, rules);
+        free(buf);
+        if (st != LG_OK) {
+            guard_err("%s: %s", db, lg_strerror(st));
+            return -1;
+        }
+        return 0;
+    }
+    if (paths->n == 0) {
+        char path[GUARD_PATH_MAX];
+
+        /* The precompiled default packs; on any trouble (another CPU, a
+         * damaged file) compile the packs instead, quietly. */
+        if (guard_default_db(path, sizeof(path)) == 0 &&
+            guard_read_all(path, GUARD_DB_MAX, &buf, &len) == 0) {
+            st = lg_rules_load(buf, len, rules);
+            free(buf);
+            if (st == LG_OK) {
+                return 0;
+            }
+        }
+    }
+    rc = guard_expand_rule_paths(paths, &files);
+    if (rc == 0) {
+        rc = guard_compile_files(&files, 0, rules, NULL);
+    }
+    guard_strv_free(&files);
     return rc;
 }
 

@@ -33,11 +33,13 @@ typedef struct guard_strv {
 int cmd_scan(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_test(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Full help of each subcommand, printed for --help and `guard help`. */
 void cmd_scan_help(FILE *f);
 void cmd_compile_help(FILE *f);
 void cmd_test_help(FILE *f);
+void cmd_eval_help(FILE *f);
 
 /* Print "guard: <message>\n" to stderr. */
 void guard_err(const char *fmt, ...) GUARD_PRINTF(1, 2);
@@ -101,5 +103,31 @@ void guard_print_diags(const lg_compiler_t *c);
  */
 int guard_compile_files(const guard_strv_t *files, uint32_t flags,
                         lg_rules_t **rules, lg_compiler_t **keep);
+
+/* "prompt", "completion", "both" -> LG_DIR_*.  Returns 0 or -1. */
+int guard_parse_dir(const char *s, uint32_t *dir);
+
+/*
+ * CATEGORY=N (e.g. "injection=5") into thresholds[category] = N, for the
+ * policy options.  A bad argument is reported as a usage error of `cmd`
+ * naming `opt`; returns 0 or GUARD_EXIT_ERROR.
+ */
+int guard_parse_threshold(const char *cmd, const char *opt, const char *arg,
+                          uint32_t *thresholds);
+
+/* "raw,leet" -> LG_VIEW_* bits, raw always included.  Returns 0 or -1. */
+int guard_parse_views(const char *s, uint32_t *views);
+
+/* Largest serialized rules file read by guard_load_rules(). */
+#define GUARD_DB_MAX ((size_t)1 << 30)
+
+/*
+ * The rules to scan with: the serialized rules file `db` when not NULL,
+ * else the packs at `paths` (see guard_expand_rule_paths()), else the
+ * bundled packs, from their precompiled database while it is up to date.
+ * Reports its own errors; returns 0 or -1.
+ */
+int guard_load_rules(const guard_strv_t *paths, const char *db,
+                     lg_rules_t **rules);
 
 #endif /* GUARD_H */

@@ -82,6 +82,39 @@ LG_API const char *lg_severity_name(lg_severity_t s);
 #define LG_DIR_COMPLETION 0x2u
 #define LG_DIR_BOTH (LG_DIR_PROMPT | LG_DIR_COMPLETION)
 
+/**
+ * Views of the input a rule is matched against, as written in a rule's (or
+ * pack's) `views` list.  Each view is matched by the same patterns and its
+ * findings are reported at offsets in the original input.
+ */
+#define LG_VIEW_RAW 0x1u        /**< raw: the input bytes as given */
+/**
+ * normalized: Unicode NFKC with non-ASCII case folded (ASCII keeps its case:
+ * match it caseless), invisible and format characters removed, Unicode tag
+ * characters decoded to the ASCII they carry, look-alike characters mapped
+ * to their Latin skeleton, letter-by-letter spacing ("i g n o r e") and
+ * separators inside words ("ig.no.re") collapsed, and whitespace runs
+ * longer than 8 characters reduced to one space.
+ */
+#define LG_VIEW_NORMALIZED 0x2u
+/** leet: the normalized view with leetspeak folded ("1gn0r3" -> "ignore"). */
+#define LG_VIEW_LEET 0x4u
+/**
+ * decoded: base64, hex, URL percent-encoded and HTML-entity payloads in the
+ * input, decoded (nested up to the scratch's max_decode_depth) and
+ * normalized; a finding spans the encoded text it was decoded from.
+ */
+#define LG_VIEW_DECODED 0x8u
+/** Views of a rule that does not say: raw and normalized. */
+#define LG_VIEW_DEFAULT (LG_VIEW_RAW | LG_VIEW_NORMALIZED)
+#define LG_VIEW_ALL 0xfu
+
+/**
+ * The view's YAML name ("raw", "normalized", "leet", "decoded") for one
+ * LG_VIEW_* bit; NULL for anything else.
+ */
+LG_API const char *lg_view_name(uint32_t view);
+
 /** Pattern flags, as written in a rule's `flags` list. */
 #define LG_PAT_CASELESS 0x1u  /**< caseless: case-insensitive */
 #define LG_PAT_DOTALL 0x2u    /**< dotall: `.` also matches newline */
@@ -117,6 +150,7 @@ typedef struct lg_rule_info {
     const char *const *tags;
     size_t nreferences;
     const char *const *references;
+    uint32_t views;          /**< LG_VIEW_* bits the rule is matched in */
 } lg_rule_info_t;
 
 /**

@@ -6,9 +6,10 @@
  * that is already busy returns LG_E_SCRATCH_IN_USE (a best-effort check).
  * lg_policy_t and lg_limits_t are plain data owned by the caller.
  *
- * Memory: all buffers a scan needs are allocated by lg_scratch_new(); a scan
- * allocates nothing, except that the first input with invalid UTF-8 larger
- * than any before grows the scratch's sanitizing buffer once.
+ * Memory: lg_scratch_new() allocates what any scan needs; the buffers that
+ * depend on the input (the sanitized copy of invalid UTF-8, the normalized
+ * views, decoded payloads) grow on the first input that needs them larger
+ * than before and are kept, so a scratch in steady use allocates nothing.
  */
 #ifndef LG_SCAN_H
 #define LG_SCAN_H
@@ -75,6 +76,20 @@ typedef struct lg_limits {
     uint32_t pcre_match_limit;  /**< PCRE2 match limit per confirmation;
                                      default 100000 */
     uint32_t pcre_depth_limit;  /**< PCRE2 depth limit; default 10000 */
+    uint32_t views;             /**< LG_VIEW_* bits to build and scan;
+                                     default LG_VIEW_ALL.  A rule is matched
+                                     in the views it declares that are
+                                     enabled here.  Must include
+                                     LG_VIEW_RAW. */
+    uint32_t max_decode_depth;  /**< layers of nested encoding decoded,
+                                     1..8; default 3 */
+    size_t max_decode_bytes;    /**< decoded bytes per scan, all layers
+                                     together (also never more than three
+                                     times the input's length, which any
+                                     chain of base64 fits); default 1 MiB.
+                                     Beyond
+                                     it, payloads are skipped and the result
+                                     is marked truncated. */
 } lg_limits_t;
 
 /** Fill `l` with the default limits.  NULL is ignored. */
@@ -91,6 +106,8 @@ typedef struct lg_finding {
     uint32_t score;
     size_t start;           /**< byte offset in the input */
     size_t end;             /**< exclusive */
+    uint32_t views;         /**< LG_VIEW_* bits of the views it was found
+                                 in (after merging) */
 } lg_finding_t;
 
 /** The outcome of a scan.  `findings` is borrowed from the scratch. */
@@ -112,7 +129,9 @@ typedef struct lg_result {
  * @param r      rules; not NULL.
  * @param limits limits to apply; NULL for the defaults.  Copied.
  * @param out    receives the scratch; NULL on failure.
- * @return LG_OK, LG_E_INVAL (NULL argument or a zero limit), LG_E_NOMEM,
+ * @return LG_OK, LG_E_INVAL (NULL argument, a zero limit, views without
+ *         LG_VIEW_RAW or with unknown bits, max_decode_depth above 8),
+ *         LG_E_NOMEM,
  *         LG_E_ENGINE.
  */
 LG_API lg_status_t lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits,
@@ -131,6 +150,13 @@ LG_API const lg_rules_t *lg_scratch_rules(const lg_scratch_t *s);
  * scanned as if each invalid byte were a control character, so offsets
  * still refer to the original bytes.
  *
+ * The raw bytes are matched first.  Then, for the rules that declare them
+ * (and as far as the scratch's limits.views allows), the normalized view,
+ * the leet view and each decoded payload are built and matched, but only
+ * when they differ from what was already matched: plain ASCII text with
+ * nothing to normalize costs one pass.  Every finding's offsets point into
+ * `data`, whichever view it came from.
+ *
  * @param s      scratch; not NULL; not in use by another call.
  * @param data   input bytes; may be NULL only when len is 0.
  * @param len    input length; at most the scratch's max_input.
@@ -139,7 +165,7 @@ LG_API const lg_rules_t *lg_scratch_rules(const lg_scratch_t *s);
  * @param policy verdict policy; NULL for the defaults.
  * @param out    receives the result; zeroed on failure.
  * @return LG_OK; LG_E_INVAL; LG_E_LIMIT (input larger than max_input);
- *         LG_E_SCRATCH_IN_USE; LG_E_NOMEM (growing the sanitizing buffer);
+ *         LG_E_SCRATCH_IN_USE; LG_E_NOMEM (growing the scratch's buffers);
  *         LG_E_ENGINE.
  */
 LG_API lg_status_t lg_scan(lg_scratch_t *s, const void *data, size_t len,

@@ -144,6 +144,23 @@ lg_severity_name(lg_severity_t s)
     return NULL;
 }
 
+const char *
+lg_view_name(uint32_t view)
+{
+    switch (view) {
+    case LG_VIEW_RAW:
+        return "raw";
+    case LG_VIEW_NORMALIZED:
+        return "normalized";
+    case LG_VIEW_LEET:
+        return "leet";
+    case LG_VIEW_DECODED:
+        return "decoded";
+    default:
+        return NULL;
+    }
+}
+
 uint32_t
 lgi_severity_score(lg_severity_t s)
 {

@@ -571,6 +571,7 @@ fill_rules(const lg_compiler_t *c, lg_rules_t *r)
         d->severity = s->severity;
         d->score = s->score;
         d->applies_to = s->applies_to;
+        d->views = s->views;
         d->first_pattern = (uint32_t)np;
         d->npatterns = s->npatterns;
         if (s->confirm != NULL) {

@@ -33,6 +33,7 @@ struct ystate {
     size_t ntests;
     size_t captests;
     bool oom;
+    uint32_t pack_views; /* the pack's `views`, the default of its rules */
 };
 
 /* A key of a mapping, as found by map_fields(). */
@@ -473,12 +474,14 @@ enum {
     F_TAGS,
     F_REFERENCES,
     F_TESTS,
+    F_VIEWS,
     F_COUNT
 };
 
 static const char *const rule_keys[F_COUNT] = {
     "id",    "category", "description", "severity", "score",      "applies_to",
-    "flags", "patterns", "confirm",     "tags",     "references", "tests"};
+    "flags", "patterns", "confirm",     "tags",     "references", "tests",
+    "views"};
 
 static const struct {
     const char *name;
@@ -634,6 +637,60 @@ parse_flags(struct ystate *st, struct lgi_crule *r, yaml_node_t *seq)
         } else {
             r->flags |= flag_names[i].bit;
         }
+    }
+}
+
+static const struct {
+    const char *name;
+    uint32_t bit;
+} view_names[] = {{"raw", LG_VIEW_RAW},
+                  {"normalized", LG_VIEW_NORMALIZED},
+                  {"leet", LG_VIEW_LEET},
+                  {"decoded", LG_VIEW_DECODED}};
+
+/* A `views` list (of a rule or of the pack) into *views; left alone when
+ * the list has an error. */
+static void
+parse_views(struct ystate *st, yaml_node_t *seq, uint32_t *views)
+{
+    char w[WORD_MAX + 8];
+    uint32_t v = 0;
+    bool ok = true;
+
+    if (!want(st, seq, YAML_SEQUENCE_NODE, "'views'")) {
+        return;
+    }
+    if (seq->data.sequence.items.top == seq->data.sequence.items.start) {
+        yerr(st, seq, "'views' must not be empty");
+        return;
+    }
+    for (yaml_node_item_t *it = seq->data.sequence.items.start;
+         it < seq->data.sequence.items.top; it++) {
+        yaml_node_t *n = node(st, *it);
+        size_t i;
+
+        if (n == NULL || !want_str(st, n, "each view", false, false)) {
+            ok = false;
+            continue;
+        }
+        for (i = 0; i < sizeof(view_names) / sizeof(view_names[0]) &&
+                    !scalar_is(n, view_names[i].name);
+             i++) {
+        }
+        if (i == sizeof(view_names) / sizeof(view_names[0])) {
+            yerr(st, n,
+                 "unknown view%s (expected raw, normalized, leet or decoded)",
+                 word(n, w, sizeof(w)));
+            ok = false;
+        } else if (v & view_names[i].bit) {
+            yerr(st, n, "duplicate view '%s'", view_names[i].name);
+            ok = false;
+        } else {
+            v |= view_names[i].bit;
+        }
+    }
+    if (ok) {
+        *views = v;
     }
 }
 
@@ -895,6 +952,10 @@ parse_rule(struct ystate *st, yaml_node_t *map)
         parse_description(st, r, f[F_DESCRIPTION].val);
     }
     parse_flags(st, r, f[F_FLAGS].val);
+    r->views = st->pack_views;
+    if (f[F_VIEWS].val != NULL) {
+        parse_views(st, f[F_VIEWS].val, &r->views);
+    }
     if (require(st, map, &f[F_PATTERNS]) &&
         want(st, f[F_PATTERNS].val, YAML_SEQUENCE_NODE, "'patterns'")) {
         parse_patterns(st, r, f[F_PATTERNS].val);
@@ -926,7 +987,15 @@ parse_rule(struct ystate *st, yaml_node_t *map)
 
 /* ---- the pack ---------------------------------------------------------- */
 
-enum { P_VERSION, P_PACK, P_PACK_VERSION, P_DESCRIPTION, P_RULES, P_COUNT };
+enum {
+    P_VERSION,
+    P_PACK,
+    P_PACK_VERSION,
+    P_DESCRIPTION,
+    P_VIEWS,
+    P_RULES,
+    P_COUNT
+};
 
 static void
 parse_pack(struct ystate *st, yaml_node_t *root)
@@ -935,6 +1004,7 @@ parse_pack(struct ystate *st, yaml_node_t *root)
                                {"pack", NULL, NULL},
                                {"pack_version", NULL, NULL},
                                {"description", NULL, NULL},
+                               {"views", NULL, NULL},
                                {"rules", NULL, NULL}};
     yaml_node_pair_t *vp;
 
@@ -974,6 +1044,10 @@ parse_pack(struct ystate *st, yaml_node_t *root)
     if (f[P_DESCRIPTION].val != NULL &&
         want_str(st, f[P_DESCRIPTION].val, "'description'", true, false)) {
         st->rec->description = dup_str(st, f[P_DESCRIPTION].val);
+    }
+    st->pack_views = LG_VIEW_DEFAULT;
+    if (f[P_VIEWS].val != NULL) {
+        parse_views(st, f[P_VIEWS].val, &st->pack_views);
     }
     if (require(st, root, &f[P_RULES]) &&
         want(st, f[P_RULES].val, YAML_SEQUENCE_NODE, "'rules'")) {

@@ -57,6 +57,7 @@ struct lgi_crule {
     lg_severity_t severity;
     uint32_t score;
     uint32_t applies_to;
+    uint32_t views; /* LG_VIEW_* */
     uint32_t flags;
     struct lgi_cpattern *patterns;
     uint32_t npatterns;

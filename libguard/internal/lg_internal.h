@@ -86,6 +86,7 @@ struct lgi_rule {
     lg_severity_t severity;
     uint32_t score;
     uint32_t applies_to;      /* LG_DIR_* */
+    uint32_t views;           /* LG_VIEW_* */
     uint32_t first_pattern;   /* into lg_rules.patterns */
     uint32_t npatterns;
     char *confirm_src;        /* PCRE2 source, or NULL */
@@ -105,6 +106,7 @@ struct lg_rules {
     uint32_t npatterns;
     hs_database_t *db;        /* block mode; NULL when there are no patterns */
     bool utf8;                /* some pattern or confirm is UTF-8 mode */
+    uint32_t views;           /* union of the rules' views */
 };
 
 /*
@@ -120,7 +122,8 @@ LGI_HIDDEN void lgi_rules_destroy(lg_rules_t *r);
 /* Every LG_PAT_* bit, for validating loaded flags. */
 #define LGI_PAT_ALL 0x1fu
 
-/* Set r->utf8 from the patterns' and confirms' flags. */
+/* Set r->utf8 from the patterns' and confirms' flags and r->views from the
+ * rules' views. */
 LGI_HIDDEN void lgi_rules_set_utf8(lg_rules_t *r);
 
 /* Hyperscan flags for LG_PAT_*. */

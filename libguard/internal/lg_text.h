@@ -25,7 +25,8 @@
 /* Drop zero-width characters, bidi controls, variation selectors, soft
  * hyphen, Hangul fillers, CGJ, Mongolian FVS and every other Cf. */
 #define LGI_NORM_INVISIBLE 0x02u
-/* NFKC + full case folding (utf8proc), ASCII lowercased.  After
+/* NFKC + full case folding (utf8proc); ASCII as written keeps its case, so
+ * that plain English text stays unchanged (match it caseless).  After
  * decomposition, every combining mark on a Latin, Greek, Cyrillic or
  * Armenian base is stripped ("ìgnórè" -> "ignore"), and script-neutral marks
  * (U+0300-036F, 1AB0-1AFF, 1DC0-1DFF, 20D0-20FF, FE20-FE2F) on any base; marks
@@ -41,7 +42,8 @@
  * ("p@55w0rd" -> "password"), except trailing @ $ ! | ("hello!" stays).
  * "2024" and "$5" stay. */
 #define LGI_NORM_LEET 0x20u
-/* Whitespace runs -> one space (mapped to the whole run); letter-by-letter
+/* Runs of more than 8 whitespace characters, and runs holding non-ASCII
+ * spaces, -> one space (mapped to the whole run); letter-by-letter
  * spacing "i g n o r e" -> "ignore" (>= 3 single ASCII letters separated by
  * equally long runs of spaces . - _ *; a longer run ends the word); tokens
  * split by single . - _ * into >= 3 pieces of 1-3 letters ("ig.no.re")
@@ -140,7 +142,7 @@ struct lgi_decoded {
  * Find encoded payloads in in[0..len) and decode them, then look inside
  * each decoded payload again, up to max_depth layers (1..8).  Only payloads
  * that decode to UTF-8 text holding a letter are kept.  The decoded bytes of
- * all layers together are capped at min(max_total, len) (further payloads
+ * all layers together are capped at min(max_total, 3 * len) (further payloads
  * are skipped and d->truncated set; not an error).  Work is linear in len
  * per layer.
  *

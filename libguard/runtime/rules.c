@@ -123,6 +123,7 @@ lg_rules_info(const lg_rules_t *r, uint32_t idx, lg_rule_info_t *out)
     out->tags = (const char *const *)rule->tags;
     out->nreferences = rule->nrefs;
     out->references = (const char *const *)rule->refs;
+    out->views = rule->views;
     return LG_OK;
 }
 
@@ -287,6 +288,10 @@ lgi_rules_set_utf8(lg_rules_t *r)
             (r->rules[i].confirm_flags & (LG_PAT_UTF8 | LG_PAT_UCP))) {
             r->utf8 = true;
         }
+    }
+    r->views = 0;
+    for (uint32_t i = 0; i < r->nrules; i++) {
+        r->views |= r->rules[i].views;
     }
 }
 

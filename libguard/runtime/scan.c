@@ -1,18 +1,31 @@
 /*
  * Scratch and block-mode scanning.  Hyperscan finds candidate spans for
- * every pattern in one pass; each candidate is filtered by direction and,
- * where the rule has one, by its PCRE2 confirmation; overlapping spans of
- * one rule merge into one finding; the policy turns findings into a verdict.
- * Everything a scan touches is preallocated in the scratch.
+ * every pattern in one pass over a text; each candidate is filtered by
+ * direction, view and, where the rule has one, by its PCRE2 confirmation;
+ * overlapping spans of one rule merge into one finding; the policy turns
+ * findings into a verdict.
+ *
+ * A scan makes one pass over the raw input, then one over each view that
+ * some rule asks for and that differs from the texts already matched: the
+ * normalized view, the leet view, each decoded payload.  A pass works in
+ * its own text's offsets; at its end its findings are mapped back to the
+ * input (through the view's offset map, or to the encoded span of a
+ * payload), and the final sort merges what several passes found.
  */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal/lg_internal.h"
+#include "internal/lg_text.h"
 
 #define LGI_SUB_BYTE 0x1a /* stands in for each byte of invalid UTF-8 */
 #define LGI_READ_SLACK 32 /* bytes after the sanitized input, see sanitize() */
+
+/* Transforms of the normalized view; the leet view adds LGI_NORM_LEET. */
+#define LGI_NORM_VIEW                                                        \
+    (LGI_NORM_TAGS | LGI_NORM_INVISIBLE | LGI_NORM_NFKC_CF |                 \
+     LGI_NORM_CONFUSABLE | LGI_NORM_SPACING)
 
 /* A rule's state during a scan.  Valid only where gen == the scratch's
  * cur_gen, so that a scan need not clear an array sized by the rules. */
@@ -36,11 +49,17 @@ struct lg_scratch {
     uint32_t cur_gen;
     uint8_t *buf;            /* sanitized copy of invalid UTF-8 input */
     size_t bufcap;
+    struct lgi_view norm;    /* normalized view */
+    struct lgi_view leet;    /* leet view */
+    struct lgi_view pview;   /* a decoded payload, normalized */
+    struct lgi_decoded dec;  /* decoded payloads */
 
     /* the scan in progress */
     const uint8_t *data;
     size_t len;
     uint32_t dir;
+    uint32_t pass_views;     /* LG_VIEW_* bits this pass matches for */
+    uint32_t found_view;     /* the view its findings are credited to */
     size_t nfindings;
     uint32_t nmatches;
     uint32_t truncated;
@@ -78,6 +97,9 @@ lg_limits_init(lg_limits_t *l)
     l->max_matches = 65536;
     l->pcre_match_limit = 100000;
     l->pcre_depth_limit = 10000;
+    l->views = LG_VIEW_ALL;
+    l->max_decode_depth = 3;
+    l->max_decode_bytes = (size_t)1 << 20;
 }
 
 void
@@ -94,6 +116,10 @@ lg_scratch_free(lg_scratch_t *s)
     lgi_free(s->findings);
     lgi_free(s->rs);
     lgi_free(s->buf);
+    lgi_view_free(&s->norm);
+    lgi_view_free(&s->leet);
+    lgi_view_free(&s->pview);
+    lgi_decoded_free(&s->dec);
     lg_rules_free(s->rules);
     lgi_free(s);
 }
@@ -114,7 +140,11 @@ lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits, lg_scratch_t **out)
     if (limits != NULL &&
         (limits->max_input == 0 || limits->max_findings == 0 ||
          limits->max_matches == 0 || limits->pcre_match_limit == 0 ||
-         limits->pcre_depth_limit == 0)) {
+         limits->pcre_depth_limit == 0 ||
+         (limits->views & LG_VIEW_RAW) == 0 ||
+         (limits->views & ~LG_VIEW_ALL) != 0 ||
+         limits->max_decode_depth == 0 || limits->max_decode_depth > 8 ||
+         limits->max_decode_bytes == 0)) {
         return LG_E_INVAL;
     }
     rc = lg_init();
@@ -398,7 +428,8 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
     }
     ri = r->patterns[id].rule;
     rule = &r->rules[ri];
-    if ((rule->applies_to & s->dir) == 0) {
+    if ((rule->applies_to & s->dir) == 0 ||
+        (rule->views & s->pass_views) == 0) {
         return 0;
     }
     st = &s->rs[ri];
@@ -471,6 +502,7 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
         .score = rule->score,
         .start = start,
         .end = end,
+        .views = s->found_view,
     };
     return 0;
 }
@@ -520,6 +552,7 @@ sort_and_merge(lg_scratch_t *s)
             if (f[i].end > f[st->last].end) {
                 f[st->last].end = f[i].end;
             }
+            f[st->last].views |= f[i].views;
             continue;
         }
         st->gen = s->cur_gen;
@@ -580,6 +613,183 @@ apply_policy(lg_scratch_t *s, const lg_policy_t *p, lg_result_t *res)
     res->verdict = v;
 }
 
+/*
+ * One pass of the database over text[0..len), for the rules that have a
+ * view in `views`; findings are credited to `found`.  They are left in the
+ * text's own offsets; the caller maps them.
+ */
+static lg_status_t
+scan_pass(lg_scratch_t *s, const uint8_t *text, size_t len, uint32_t views,
+          uint32_t found)
+{
+    hs_error_t hrc;
+
+    if (len == 0 || (s->truncated && (s->nmatches > s->limits.max_matches ||
+                                      s->nfindings >= s->limits.max_findings))) {
+        return LG_OK; /* nothing to match, or the budget is spent */
+    }
+    next_gen(s);
+    s->data = text;
+    s->len = len;
+    s->pass_views = views;
+    s->found_view = found;
+    hrc = hs_scan(s->rules->db, (const char *)text, (unsigned int)len, 0,
+                  s->hs, on_match, s);
+    if (s->error != LG_OK) {
+        return s->error;
+    }
+    if (hrc != HS_SUCCESS && hrc != HS_SCAN_TERMINATED) {
+        return LG_E_ENGINE;
+    }
+    return LG_OK;
+}
+
+/* Map findings [from, nfindings) of a pass over view v to the input. */
+static void
+map_view(lg_scratch_t *s, size_t from, const struct lgi_view *v)
+{
+    for (size_t i = from; i < s->nfindings; i++) {
+        lg_finding_t *f = &s->findings[i];
+        size_t os, oe;
+
+        lgi_view_span(v, f->start, f->end, &os, &oe);
+        f->start = os;
+        f->end = oe;
+    }
+}
+
+/* Build a view of in[0..len).  A view that would exceed its size bound
+ * (a flood of expanding characters) is not built: the scan goes on without
+ * it and is marked truncated. */
+static lg_status_t
+build_view(lg_scratch_t *s, const uint8_t *in, size_t len, uint32_t t,
+           struct lgi_view *v, bool *changed)
+{
+    lg_status_t rc = lgi_normalize(in, len, t, v, changed);
+
+    if (rc == LG_E_LIMIT) {
+        s->truncated = 1;
+        return LG_OK;
+    }
+    return rc;
+}
+
+/* True when views a and b hold the same text. */
+static bool
+same_text(const struct lgi_view *a, const struct lgi_view *b)
+{
+    return a->len == b->len &&
+           (a->len == 0 || memcmp(a->text, b->text, a->len) == 0);
+}
+
+/*
+ * The passes over the normalized and leet views, for the rules and limits
+ * that ask for them.  A view equal to the input (or the leet view equal to
+ * the normalized one) is not matched again: the pass over the equal text
+ * stands for it, which is why the raw pass is made last.
+ */
+static lg_status_t
+scan_views(lg_scratch_t *s, const uint8_t *in, size_t len)
+{
+    uint32_t want = s->rules->views & s->limits.views;
+    uint32_t raw = LG_VIEW_RAW | (LG_VIEW_ALL & ~s->limits.views);
+    uint32_t nviews = LG_VIEW_NORMALIZED;
+    bool nchg = false, lchg = false;
+    lg_status_t rc;
+    size_t from;
+
+    /* The leet view first: when it equals the input, so does the
+     * normalized view (leet folding only adds changes), and plain text
+     * costs one check. */
+    if (want & LG_VIEW_LEET) {
+        rc = build_view(s, in, len, LGI_NORM_VIEW | LGI_NORM_LEET, &s->leet,
+                        &lchg);
+        if (rc != LG_OK) {
+            return rc;
+        }
+    }
+    if ((want & LG_VIEW_NORMALIZED) && (lchg || !(want & LG_VIEW_LEET))) {
+        rc = build_view(s, in, len, LGI_NORM_VIEW, &s->norm, &nchg);
+        if (rc != LG_OK) {
+            return rc;
+        }
+    }
+    if (!nchg) {
+        raw |= LG_VIEW_NORMALIZED;
+    }
+    if (!lchg) {
+        raw |= LG_VIEW_LEET;
+    }
+    if (lchg && nchg && same_text(&s->norm, &s->leet)) {
+        nviews |= LG_VIEW_LEET; /* nothing to fold: one pass for both */
+        lchg = false;
+    }
+    if (lchg) {
+        from = s->nfindings;
+        rc = scan_pass(s, s->leet.text, s->leet.len, LG_VIEW_LEET,
+                       LG_VIEW_LEET);
+        if (rc != LG_OK) {
+            return rc;
+        }
+        map_view(s, from, &s->leet);
+    }
+    if (nchg) {
+        from = s->nfindings;
+        rc = scan_pass(s, s->norm.text, s->norm.len, nviews,
+                       LG_VIEW_NORMALIZED);
+        if (rc != LG_OK) {
+            return rc;
+        }
+        map_view(s, from, &s->norm);
+    }
+    return scan_pass(s, in, len, raw, LG_VIEW_RAW);
+}
+
+/* A pass over each decoded payload (normalized), its findings spanning the
+ * encoded text. */
+static lg_status_t
+scan_decoded(lg_scratch_t *s, const uint8_t *in, size_t len)
+{
+    size_t cap = s->limits.max_decode_bytes;
+    lg_status_t rc;
+
+    if ((s->rules->views & s->limits.views & LG_VIEW_DECODED) == 0) {
+        return LG_OK;
+    }
+    rc = lgi_decode(in, len, LGI_DEC_ALL, s->limits.max_decode_depth, cap,
+                    &s->dec);
+    if (rc != LG_OK) {
+        return rc;
+    }
+    if (s->dec.truncated) {
+        s->truncated = 1;
+    }
+    for (size_t i = 0; i < s->dec.n; i++) {
+        const struct lgi_payload *p = &s->dec.p[i];
+        const uint8_t *text = s->dec.buf + p->off;
+        size_t tlen = p->len, from = s->nfindings;
+        bool chg;
+
+        rc = build_view(s, text, tlen, LGI_NORM_VIEW, &s->pview, &chg);
+        if (rc != LG_OK) {
+            return rc;
+        }
+        if (chg) {
+            text = s->pview.text;
+            tlen = s->pview.len;
+        }
+        rc = scan_pass(s, text, tlen, LG_VIEW_DECODED, LG_VIEW_DECODED);
+        if (rc != LG_OK) {
+            return rc;
+        }
+        for (size_t k = from; k < s->nfindings; k++) {
+            s->findings[k].start = p->src_start;
+            s->findings[k].end = p->src_end;
+        }
+    }
+    return LG_OK;
+}
+
 lg_status_t
 lg_scan(lg_scratch_t *s, const void *data, size_t len, uint32_t dir,
         const lg_policy_t *policy, lg_result_t *out)
@@ -611,10 +821,7 @@ lg_scan(lg_scratch_t *s, const void *data, size_t len, uint32_t dir,
     s->truncated = 0;
     s->error = LG_OK;
     s->dir = dir;
-    next_gen(s);
     if (len > 0 && s->rules->db != NULL) {
-        hs_error_t hrc;
-
         bad = s->rules->utf8 ? utf8_first_invalid(in, len) : len;
         if (bad < len) {
             rc = sanitize(s, in, len, bad);
@@ -623,16 +830,11 @@ lg_scan(lg_scratch_t *s, const void *data, size_t len, uint32_t dir,
             }
             in = s->buf;
         }
-        s->data = in;
-        s->len = len;
-        hrc = hs_scan(s->rules->db, (const char *)in, (unsigned int)len, 0,
-                      s->hs, on_match, s);
-        if (hrc != HS_SUCCESS && hrc != HS_SCAN_TERMINATED) {
-            rc = LG_E_ENGINE;
-            goto out;
+        rc = scan_views(s, in, len);
+        if (rc == LG_OK) {
+            rc = scan_decoded(s, in, len);
         }
-        if (s->error != LG_OK) {
-            rc = s->error;
+        if (rc != LG_OK) {
             goto out;
         }
     }

@@ -8,7 +8,8 @@
  * Only payloads that decode to text (strict UTF-8 without control bytes
  * other than tab/newline) are kept: a hash or an identifier in the base64
  * alphabet decodes to binary noise and is dropped.  Every decoder shrinks
- * its input, which bounds each layer by its parent; max_total bounds all
+ * its input, which bounds each layer by its parent; max_total (and three
+ * times the input, which holds any chain of base64 layers) bounds all
  * layers together and max_depth the nesting.
  */
 #include <string.h>
@@ -171,6 +172,7 @@ struct dec_ctx {
     uint32_t kinds;
     size_t max_total;
     size_t total;
+    size_t need; /* room for all layers, reserved on first use */
 };
 
 /* Append a payload whose bytes were written at d->buf + d->buflen. */
@@ -209,6 +211,27 @@ commit(struct dec_ctx *x, size_t len, uint32_t s, uint32_t e, uint32_t kind,
     return LG_OK;
 }
 
+/* Make room for decoding, on the first candidate payload: text without
+ * one allocates nothing.  Called at depth 1 only (deeper layers exist only
+ * after it), so it never moves a buffer a layer is reading. */
+static lg_status_t
+reserve(struct dec_ctx *x)
+{
+    struct lgi_decoded *d = x->d;
+    uint8_t *nb;
+
+    if (x->need <= d->bufcap) {
+        return LG_OK;
+    }
+    nb = lgi_realloc(d->buf, x->need);
+    if (nb == NULL) {
+        return LG_E_NOMEM;
+    }
+    d->buf = nb;
+    d->bufcap = x->need;
+    return LG_OK;
+}
+
 /*
  * Find and decode every encoded run in in[0..n) (which may live inside
  * d->buf: the caller reserved n spare bytes, and decoding only shrinks, so
@@ -244,6 +267,10 @@ scan_layer(struct dec_ctx *x, size_t in_off, const uint8_t *in_ext, size_t n,
                 end++;
             }
             hexrun = allhex ? j - i : 0;
+            if ((hexrun >= MIN_HEX || j - i >= MIN_B64) &&
+                (rc = reserve(x)) != LG_OK) {
+                break;
+            }
             if ((x->kinds & LGI_DEC_HEX) && hexrun >= MIN_HEX &&
                 hexrun % 2 == 0) {
                 size_t bl = 0;
@@ -275,10 +302,16 @@ scan_layer(struct dec_ctx *x, size_t in_off, const uint8_t *in_ext, size_t n,
                               ((x->kinds & LGI_DEC_HTML) && s[i] == '&'))) {
             /* The rest of this whitespace-delimited token (URL) or line
              * (HTML), from the first escape to the last. */
-            uint8_t *dst = d->buf + d->buflen;
+            uint8_t *dst;
             size_t o = 0, escapes = 0, last = i;
             bool html = s[i] == '&';
             uint32_t kind = html ? LGI_DEC_HTML : LGI_DEC_URL;
+
+            rc = reserve(x);
+            if (rc != LG_OK) {
+                break;
+            }
+            dst = d->buf + d->buflen;
 
             while (j < n && (html ? s[j] != '\n' : !is_space(s[j]))) {
                 uint32_t c = 0;
@@ -328,7 +361,7 @@ lg_status_t
 lgi_decode(const uint8_t *in, size_t len, uint32_t kinds, unsigned max_depth,
            size_t max_total, struct lgi_decoded *d)
 {
-    struct dec_ctx x = {d, kinds, max_total, 0};
+    struct dec_ctx x = {d, kinds, max_total, 0, 0};
     lg_status_t rc;
     size_t need;
 
@@ -345,22 +378,19 @@ lgi_decode(const uint8_t *in, size_t len, uint32_t kinds, unsigned max_depth,
         return LG_E_LIMIT;
     }
     /* Every layer fits in the bytes of the one it came from, so reserving
-     * len + max_total covers the scratch of the last decode as well. */
+     * len + the total covers the scratch of the last decode as well.  A
+     * chain of base64 layers decodes to 3/4 + 9/16 + ... < 3 times the
+     * input. */
+    if (max_total / 3 > len) {
+        max_total = 3 * len;
+    }
     need = len;
-    if (lgi_add_overflow(need, max_total < len ? max_total : len, &need) ||
+    if (lgi_add_overflow(need, max_total, &need) ||
         lgi_add_overflow(need, 8, &need)) {
         return LG_E_LIMIT; /* LCOV_EXCL_LINE */
     }
-    if (need > d->bufcap) {
-        uint8_t *nb = lgi_realloc(d->buf, need);
-
-        if (nb == NULL) {
-            return LG_E_NOMEM;
-        }
-        d->buf = nb;
-        d->bufcap = need;
-    }
-    x.max_total = max_total < len ? max_total : len;
+    x.need = need;
+    x.max_total = max_total;
     rc = scan_layer(&x, 0, in, len, 1, 0, 0);
     for (size_t k = 0; k < d->n && rc == LG_OK; k++) {
         struct lgi_payload p = d->p[k];

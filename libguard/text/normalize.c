@@ -67,6 +67,11 @@ is_ws(uint32_t c)
            c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
+/* Runs of ASCII whitespace up to this long are kept as written (patterns
+ * allow \s{1,8}); longer runs, and runs holding other spaces, become one
+ * space. */
+#define LGI_WS_KEEP 8u
+
 /* Separators of spaced-out letters besides whitespace. */
 static bool
 is_sepc(uint32_t c)
@@ -208,47 +213,85 @@ ureserve(struct lgi_view *v, int k, size_t need, size_t limit)
     return grow((void **)&v->u[k], &v->ucap[k], need, sizeof(struct lgi_unit));
 }
 
+/* Byte classes for the fast path. */
+#define C_ALPHA 0x01u
+#define C_DIGIT 0x02u
+#define C_WS 0x04u   /* ASCII whitespace */
+#define C_SEP 0x08u  /* . - _ * */
+#define C_LEET 0x10u /* a leet character */
+#define C_HIGH 0x20u /* not ASCII */
+#define CLS(c)                                                               \
+    (uint8_t)((((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z' ? C_ALPHA : 0) |   \
+              ((c) >= '0' && (c) <= '9' ? C_DIGIT : 0) |                     \
+              ((c) == ' ' || ((c) >= 0x09 && (c) <= 0x0d) ? C_WS : 0) |      \
+              ((c) == '.' || (c) == '-' || (c) == '_' || (c) == '*' ? C_SEP  \
+                                                                     : 0) |  \
+              ((c) == '0' || (c) == '1' || (c) == '3' || (c) == '4' ||       \
+                       (c) == '5' || (c) == '7' || (c) == '8' ||             \
+                       (c) == '@' || (c) == '$' || (c) == '!' || (c) == '|'  \
+                   ? C_LEET                                                  \
+                   : 0) |                                                    \
+              ((c) >= 0x80 ? C_HIGH : 0))
+#define CLS4(b) CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
+#define CLS16(b) CLS4(b), CLS4((b) + 4), CLS4((b) + 8), CLS4((b) + 12)
+#define CLS64(b) CLS16(b), CLS16((b) + 16), CLS16((b) + 32), CLS16((b) + 48)
+static const uint8_t ascii_cls[256] = {CLS64(0), CLS64(64), CLS64(128),
+                                       CLS64(192)};
+
 /* True when the ASCII input comes out of every requested transform as is:
  * then the caller scans it raw.  Conservative for SPACING (a single letter
  * followed by a separator and another single letter sends the input down the
- * full path, which still reports "unchanged" if nothing collapses). */
+ * full path, which still reports "unchanged" if nothing collapses).  One
+ * table lookup for most bytes: this decides the cost of plain text. */
 static bool
 ascii_unchanged(const uint8_t *in, size_t len, uint32_t t)
 {
-    for (size_t i = 0; i < len; i++) {
-        uint32_t c = in[i];
-        uint32_t prev = i > 0 ? in[i - 1] : 0;
-        uint32_t next = i + 1 < len ? in[i + 1] : 0;
+    const bool leet = (t & LGI_NORM_LEET) != 0;
+    const bool sp = (t & LGI_NORM_SPACING) != 0;
 
-        if (c >= 0x80) {
+    for (size_t i = 0; i < len; i++) {
+        uint32_t k = ascii_cls[in[i]], kn, kp;
+
+        if (k == 0 || k == C_DIGIT) {
+            continue; /* punctuation, digits that are no leet */
+        }
+        if (k & C_HIGH) {
             return false;
         }
-        if ((t & LGI_NORM_NFKC_CF) && c >= 'A' && c <= 'Z') {
+        kn = i + 1 < len ? ascii_cls[in[i + 1]] : 0;
+        if (k == C_ALPHA && (!sp || (kn & (C_ALPHA | C_DIGIT)))) {
+            continue; /* inside a word */
+        }
+        kp = i > 0 ? ascii_cls[in[i - 1]] : 0;
+        if (leet && (k & C_LEET) && ((kp | kn) & (C_ALPHA | C_LEET))) {
             return false;
         }
-        if ((t & LGI_NORM_LEET) && leet_of(c) != 0 &&
-            (is_alpha(prev) || leet_of(prev) != 0 || is_alpha(next) ||
-             leet_of(next) != 0)) {
-            return false;
-        }
-        if (!(t & LGI_NORM_SPACING)) {
+        if (!sp) {
             continue;
         }
-        if (is_ws(c) && (c != ' ' || is_ws(next))) {
-            return false;
-        }
-        if (is_sepc(c) && is_alpha(prev) && is_alpha(next)) {
-            return false;
-        }
-        if (is_alpha(c) && !is_word(prev) && !is_word(next) &&
-            (is_ws(next) || is_sepc(next))) {
+        if ((k & C_WS) && !(kp & C_WS)) {
             size_t j = i + 1;
 
-            while (j < len && (is_ws(in[j]) || is_sepc(in[j]))) {
+            while (j < len && (ascii_cls[in[j]] & C_WS)) {
                 j++;
             }
-            if (j < len && is_alpha(in[j]) &&
-                (j + 1 == len || !is_word(in[j + 1]))) {
+            if (j - i > LGI_WS_KEEP) {
+                return false;
+            }
+        }
+        if ((k & C_SEP) && (kp & C_ALPHA) && (kn & C_ALPHA)) {
+            return false;
+        }
+        if (k == C_ALPHA && !(kp & (C_ALPHA | C_DIGIT)) &&
+            (kn & (C_WS | C_SEP))) {
+            size_t j = i + 1;
+
+            while (j < len && (ascii_cls[in[j]] & (C_WS | C_SEP))) {
+                j++;
+            }
+            if (j < len && (ascii_cls[in[j]] & C_ALPHA) &&
+                (j + 1 == len ||
+                 !(ascii_cls[in[j + 1]] & (C_ALPHA | C_DIGIT)))) {
                 return false;
             }
         }
@@ -447,10 +490,7 @@ stage_nfkc(struct lgi_view *v, int from, size_t n, size_t limit, size_t *nout)
             if (rc != LG_OK) {
                 break;
             }
-            v->u[to][w] = src[i];
-            if (c >= 'A' && c <= 'Z') {
-                v->u[to][w].cp = c | 0x20u;
-            }
+            v->u[to][w] = src[i]; /* ASCII keeps its case */
             w++;
             i = j;
             continue;
@@ -558,7 +598,8 @@ stage_confusable(struct lgi_view *v, int from, size_t n, uint32_t t,
             v->u[to][w++] = u;
             continue;
         }
-        rc = ureserve(v, to, w + v->skel->len[slot], limit);
+        /* room for this skeleton and one unit for each still to come */
+        rc = ureserve(v, to, w + v->skel->len[slot] + (n - i - 1), limit);
         for (size_t k = 0; k < v->skel->len[slot] && rc == LG_OK; k++) {
             uint32_t c = (uint8_t)v->skel->s[slot][k];
 
@@ -668,11 +709,19 @@ stage_spacing(struct lgi_unit *u, size_t n)
 
         if (is_ws(c)) {
             size_t q = r;
+            bool ascii = true;
 
             while (q < n && is_ws(u[q].cp)) {
+                ascii = ascii && u[q].cp < 0x80;
                 q++;
             }
             prev = u[q - 1].cp;
+            if (ascii && q - r <= LGI_WS_KEEP) {
+                while (r < q) {
+                    u[w++] = u[r++];
+                }
+                continue;
+            }
             u[w].s = u[r].s;
             u[w].e = u[q - 1].e;
             u[w].cp = ' ';

@@ -81,7 +81,10 @@ def verdict_shape(v, detect_only=False, line=False):
     assert isinstance(v["score"], int) and v["score"] >= 0, v
     assert isinstance(v["categories"], list), v
     for f in v["findings"]:
-        assert set(f) == {"rule", "category", "severity", "start", "end"}, f
+        assert set(f) == {"rule", "category", "severity", "start", "end",
+                          "views"}, f
+        assert f["views"] and set(f["views"]) <= {
+            "raw", "normalized", "leet", "decoded"}, f
         assert 0 <= f["start"] < f["end"], f
         assert f["category"] in v["categories"], v
     return True

@@ -298,6 +298,7 @@ test_compile_ok_packs_build(void **state)
     assert_status(lg_rules_pattern(r, 0, 1, &regex, &flags), LG_OK);
     assert_string_equal(regex, "forget\\s+everything\\s+you\\s+were\\s+told");
     assert_int_equal(flags, LG_PAT_CASELESS); /* the default */
+    assert_int_equal(info.views, LG_VIEW_DEFAULT);
 
     /* A bare score sets the severity too; `flags: []` is case-sensitive. */
     assert_status(lg_rules_find(r, "basic.leak.reveal-setup", &idx), LG_OK);
@@ -320,6 +321,7 @@ test_compile_ok_packs_build(void **state)
     assert_status(lg_rules_info(r, idx, &info), LG_OK);
     assert_int_equal(info.category, LG_CAT_MOD_HARASSMENT);
     assert_int_equal(info.score, 2);
+    assert_int_equal(info.views, LG_VIEW_RAW | LG_VIEW_LEET); /* the pack's */
     assert_status(lg_rules_pattern(r, idx, 0, &regex, &flags), LG_OK);
     assert_string_equal(regex, "\\bzorbulon\\b");
     assert_int_equal(flags, LG_PAT_CASELESS | LG_PAT_UTF8);
@@ -328,6 +330,7 @@ test_compile_ok_packs_build(void **state)
 
     assert_status(lg_rules_info(r, 4, &info), LG_OK);
     assert_string_equal(info.description, "Folded description on one line");
+    assert_int_equal(info.views, LG_VIEW_DECODED | LG_VIEW_RAW); /* its own */
     assert_int_equal(info.severity, LG_SEVERITY_LOW);
     assert_int_equal(info.score, 2);
     assert_status(lg_rules_pattern(r, 4, 0, &regex, &flags), LG_OK);

@@ -194,10 +194,15 @@ test_normalize_fast_path(void **state)
     assert_false(changed);
     lgi_view_free(&v);
     /* Each transform that can touch ASCII leaves the fast path. */
-    expect("Hello", LGI_NORM_NFKC_CF, "hello");
-    expect("Hello", ALL & ~LGI_NORM_NFKC_CF, NULL);
-    expect("a  b", LGI_NORM_SPACING, "a b");
-    expect("a\tb", LGI_NORM_SPACING, "a b");
+    /* ASCII keeps its case; short runs of ASCII whitespace stay. */
+    expect("Hello", LGI_NORM_NFKC_CF, NULL);
+    expect("H\xc3\xa9" "llo", LGI_NORM_NFKC_CF, "Hello");
+    expect("Hello", ALL, NULL);
+    expect("a  b\n\n\tc", LGI_NORM_SPACING, NULL);
+    expect("a        b", LGI_NORM_SPACING, NULL);          /* 8 spaces */
+    expect("a         b", LGI_NORM_SPACING, "a b");        /* 9 */
+    expect("a\n\n\n\n\n\n\n\n\nb", LGI_NORM_SPACING, "a b");
+    expect("a\xc2\xa0" "b", LGI_NORM_SPACING, "a b");         /* NBSP */
     expect("h3llo", LGI_NORM_LEET, "hello");
     /* Slow path that changes nothing still reports unchanged. */
     expect("go a b", ALL, NULL);
@@ -214,9 +219,9 @@ test_normalize_nfkc_fullwidth(void **state)
 
     (void)state;
     expect(in, LGI_NORM_NFKC_CF, "ignore");
-    expect("IGNORE Previous", LGI_NORM_NFKC_CF, "ignore previous");
+    expect("IGNORE Previous", LGI_NORM_NFKC_CF, NULL);
     expect("\xef\xac\x81le", LGI_NORM_NFKC_CF, "file");      /* ﬁ ligature */
-    expect("Stra\xc3\x9f" "e", LGI_NORM_NFKC_CF, "strasse"); /* ß folds */
+    expect("Stra\xc3\x9f" "e", LGI_NORM_NFKC_CF, "Strasse"); /* ß folds */
     expect("\xe2\x91\xa0", LGI_NORM_NFKC_CF, "1");           /* ① */
     assert_status(lgi_normalize((const uint8_t *)in, strlen(in),
                                 LGI_NORM_NFKC_CF, &v, &changed),
@@ -257,7 +262,20 @@ test_normalize_confusable_cyrillic(void **state)
     /* Greek omicron and uppercase Cyrillic under case folding */
     expect("n\xce\xbf", LGI_NORM_CONFUSABLE, "no");
     expect("\xd0\x86GNORE", LGI_NORM_NFKC_CF | LGI_NORM_CONFUSABLE,
-           "ignore");
+           "iGNORE");
+    /* A skeleton longer than its character, then more text: the output
+     * outgrows the input (found by fuzz_normalize, heap overflow). */
+    {
+        char lig[80], want[80];
+
+        memcpy(lig, "\xef\xac\x81", 3); /* the ligature fi */
+        memset(lig + 3, 'a', 63);
+        lig[66] = '\0';
+        memcpy(want, "fi", 2);
+        memset(want + 2, 'a', 63);
+        want[65] = '\0';
+        expect(lig, LGI_NORM_CONFUSABLE, want);
+    }
 }
 
 static void
@@ -320,14 +338,15 @@ test_normalize_spacing(void **state)
 {
     (void)state;
     expect("i g n o r e   p r e v i o u s", LGI_NORM_SPACING,
-           "ignore previous");
+           "ignore   previous");
     expect("please i g n o r e it", LGI_NORM_SPACING, "please ignore it");
     expect("ig.no.re", LGI_NORM_SPACING, "ignore");
     expect("i-g-n-o-r-e all", LGI_NORM_SPACING, "ignore all");
     expect("i_g_n_o_r_e", LGI_NORM_SPACING, "ignore");
     expect("i*g*n*o*r*e", LGI_NORM_SPACING, "ignore");
     expect("i. g. n. o. r. e.", LGI_NORM_SPACING, "ignore.");
-    expect("foo \t\r\n  bar", LGI_NORM_SPACING, "foo bar");
+    expect("foo \t\r\n  bar", LGI_NORM_SPACING, NULL);
+    expect("foo \t\r\n      bar", LGI_NORM_SPACING, "foo bar");
     expect("a\xe3\x80\x80\xc2\xa0" "b", LGI_NORM_SPACING, "a b");
     /* natural text stays */
     expect("see example.com, e-mail me", LGI_NORM_SPACING, NULL);
@@ -346,7 +365,7 @@ test_normalize_leet(void **state)
     expect("2024", LGI_NORM_LEET, NULL);
     expect("costs $5 in 2024", LGI_NORM_LEET, NULL);
     expect("hello! |x", LGI_NORM_LEET, "hello! lx");
-    expect("1GN0R3", ALL, "ignore");
+    expect("1GN0R3", ALL, "iGNoRe");
 }
 
 static void
@@ -369,14 +388,14 @@ test_normalize_korean(void **state)
     }
     /* single-syllable words are not "spaced letters" */
     expect("\xea\xb7\xb8 \xec\xb1\x85 \xec\xa2\x80 \xec\xa4\x98", ALL, NULL);
-    /* only the whitespace run collapses */
+    /* only the long whitespace run collapses */
     memcpy(buf, ko, n);
-    memcpy(buf + n, "  \n", 3);
-    memcpy(buf + n + 3, ko, n);
+    memcpy(buf + n, "  \n  \n  \n", 9);
+    memcpy(buf + n + 9, ko, n);
     memcpy(want, ko, n);
     want[n] = ' ';
     memcpy(want + n + 1, ko, n);
-    expect_len(buf, 2 * n + 3, ALL, want, 2 * n + 1);
+    expect_len(buf, 2 * n + 9, ALL, want, 2 * n + 1);
 }
 
 static void
@@ -389,7 +408,7 @@ test_normalize_mixed(void **state)
                      "ok\xcc\x81\xcc\x81";
 
     (void)state;
-    expect(in, ALL, "ignore all previous instructions ok");
+    expect(in, ALL, "ignore all  previous  instructions ok");
 }
 
 static void
@@ -441,7 +460,8 @@ static void
 test_normalize_nul_bytes(void **state)
 {
     (void)state;
-    expect_len("A\0B", 3, ALL, "a\0b", 3);
+    expect_len("A\0B", 3, ALL, NULL, 0);
+    expect_len("\xef\xbc\xa1\0B", 5, ALL, "a\0B", 3);
     expect_len("a\0b", 3, ALL, NULL, 0);
     expect_len("i\0g\0n", 5, ALL, NULL, 0);
 }
@@ -581,11 +601,12 @@ test_normalize_args_and_reuse(void **state)
     assert_status(lgi_normalize((const uint8_t *)"a", 1, 0x40, &v, &changed),
                   LG_E_INVAL);
     /* one view, calls of varying sizes */
-    assert_status(lgi_normalize((const uint8_t *)"HELLO WORLD", 11, ALL, &v,
-                                &changed),
+    assert_status(lgi_normalize((const uint8_t *)"H\xc3\x89LLO WORLD", 12,
+                                ALL, &v, &changed),
                   LG_OK);
     assert_int_equal(v.len, 11);
-    assert_status(lgi_normalize((const uint8_t *)"Hi", 2, ALL, &v, &changed),
+    assert_status(lgi_normalize((const uint8_t *)"\xef\xbc\xa8i", 4, ALL,
+                                &v, &changed),
                   LG_OK);
     assert_int_equal(v.len, 2);
     assert_memory_equal(v.text, "hi", 2);

@@ -36,6 +36,7 @@ static const char PACK_A[] =
     "    description: ignore previous instructions\n"
     "    severity: critical\n"
     "    applies_to: prompt\n"
+    "    views: [raw, leet, decoded]\n"
     "    patterns:\n"
     "      - 'ignore\\s+(all\\s+)?previous\\s+instructions'\n"
     "      - 'disregard\\s+(all\\s+)?prior\\s+instructions'\n"
@@ -267,6 +268,13 @@ assert_same_rules(const lg_rules_t *x, const lg_rules_t *y)
         assert_int_equal(a.severity, b.severity);
         assert_int_equal(a.score, b.score);
         assert_int_equal(a.applies_to, b.applies_to);
+        assert_int_equal(a.views, b.views);
+        if (strcmp(a.id, "a.inj.ignore") == 0) {
+            assert_int_equal(a.views,
+                             LG_VIEW_RAW | LG_VIEW_LEET | LG_VIEW_DECODED);
+        } else {
+            assert_int_equal(a.views, LG_VIEW_DEFAULT);
+        }
         assert_int_equal(a.npatterns, b.npatterns);
         assert_str_eq_or_null(a.confirm, b.confirm);
         assert_int_equal(a.ntags, b.ntags);
@@ -480,12 +488,12 @@ test_magic_version_platform(void **state)
 {
     static const char *const magics[] = {"LGRC", "lgrb", "\0GRB", "BRGL",
                                          "\xFF\xFF\xFF\xFF"};
-    static const uint32_t formats[] = {0, 2, 0x100, 0xFFFFFFFFu};
+    static const uint32_t formats[] = {0, 1, 3, 0x100, 0xFFFFFFFFu};
     uint8_t *b = copy_buf();
     uint32_t libver = rd32(g_buf + OFF_LIBVER);
 
     (void)state;
-    assert_int_equal(rd32(g_buf + OFF_FORMAT), 1);
+    assert_int_equal(rd32(g_buf + OFF_FORMAT), 2);
     assert_int_equal(libver, LG_VERSION_NUM);
     for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++) {
         memcpy(b, magics[i], 4);
@@ -503,7 +511,7 @@ test_magic_version_platform(void **state)
         reseal(b, g_len);
         expect_load(b, g_len, LG_E_DB_VERSION, what);
     }
-    wr32(b + OFF_FORMAT, 1);
+    wr32(b + OFF_FORMAT, 2);
 
     /* Another major library version. */
     wr32(b + OFF_LIBVER, libver + (1u << 16));
@@ -559,7 +567,7 @@ walk(const uint8_t *b, size_t len)
         if (i == 0) {
             l.rule0_line = pos;
         }
-        pos += 7 * 4;
+        pos += 8 * 4;
         assert_true(pos + 4 <= len);
         if (rd32(b + pos) != 0) {
             pos += 4;
@@ -626,9 +634,11 @@ test_foreign_fields(void **state)
         {"score 0", line + 12, 0},
         {"applies_to 0", line + 16, 0},
         {"applies_to 4", line + 16, 4},
-        {"first_pattern past the end", line + 20, l.npat},
-        {"npatterns 0 in a rule", line + 24, 0},
-        {"npatterns too many in a rule", line + 24, l.npat + 1},
+        {"views 0", line + 20, 0},
+        {"views unknown bit", line + 20, LG_VIEW_ALL + 1},
+        {"first_pattern past the end", line + 24, l.npat},
+        {"npatterns 0 in a rule", line + 28, 0},
+        {"npatterns too many in a rule", line + 28, l.npat + 1},
         {"pattern flags unknown", l.pat0_flags, UNKNOWN_PAT_FLAG},
         {"pattern flags high bit", l.pat0_flags, 0x80000000u},
         {"confirm flags unknown", l.confirm_flags, UNKNOWN_PAT_FLAG},
