@@ -50,6 +50,7 @@ enum {
     OPT_DB = 256,
     OPT_DIRECTION,
     OPT_VIEWS,
+    OPT_PARANOIA,
     OPT_LABELS,
     OPT_JSON,
     OPT_SHOW,
@@ -204,7 +205,7 @@ cmd_eval_help(FILE *f)
         "                           default all): --views raw shows what the\n"
         "                           normalized and decoded views add\n"
         "      --detect-only, --block-at CAT=N, --flag-at CAT=N,\n"
-        "      --total-block-at N, --total-flag-at N\n"
+        "      --total-block-at N, --total-flag-at N, --paranoia N\n"
         "                           the verdict policy, as for 'guard scan'\n"
         "\n"
         "Output:\n"
@@ -1559,6 +1560,7 @@ eval_parse_args(int argc, char **argv, eval_opts_t *o)
         {"db", required_argument, NULL, OPT_DB},
         {"direction", required_argument, NULL, OPT_DIRECTION},
         {"views", required_argument, NULL, OPT_VIEWS},
+        {"paranoia", required_argument, NULL, OPT_PARANOIA},
         {"labels", required_argument, NULL, OPT_LABELS},
         {"json", no_argument, NULL, OPT_JSON},
         {"show", required_argument, NULL, OPT_SHOW},
@@ -1598,6 +1600,15 @@ eval_parse_args(int argc, char **argv, eval_opts_t *o)
                     "--direction: expected prompt, completion or both, "
                     "got '%s'",
                     optarg);
+            }
+            break;
+        case OPT_PARANOIA:
+            if (guard_parse_u32(optarg, &o->policy.paranoia) != 0 ||
+                o->policy.paranoia < 1 ||
+                o->policy.paranoia > LG_PARANOIA_MAX) {
+                return guard_usage_error(
+                    EVAL_CMD, "--paranoia: expected a level from 1 to %d, got '%s'",
+                    LG_PARANOIA_MAX, optarg);
             }
             break;
         case OPT_VIEWS:

@@ -49,7 +49,8 @@ enum {
     OPT_FLAG_AT,
     OPT_TOTAL_BLOCK_AT,
     OPT_TOTAL_FLAG_AT,
-    OPT_VIEWS
+    OPT_VIEWS,
+    OPT_PARANOIA
 };
 
 void
@@ -90,6 +91,8 @@ cmd_scan_help(FILE *f)
         "      --flag-at CAT=N      flag when category CAT scores N or more\n"
         "      --total-block-at N   block when the total score reaches N\n"
         "      --total-flag-at N    flag when the total score reaches N\n"
+        "      --paranoia N         run rules up to paranoia level N (1-4;\n"
+        "                           default 1, the fewest false positives)\n"
         "  N = 0 disables a threshold.  CAT is a category as written in\n"
         "  rules, e.g. injection, secret, moderation/hate.\n"
         "\n"
@@ -115,6 +118,7 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
         {"total-block-at", required_argument, NULL, OPT_TOTAL_BLOCK_AT},
         {"total-flag-at", required_argument, NULL, OPT_TOTAL_FLAG_AT},
         {"views", required_argument, NULL, OPT_VIEWS},
+        {"paranoia", required_argument, NULL, OPT_PARANOIA},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -172,6 +176,15 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
             if (guard_parse_u32(optarg, &o->policy.total_flag_at) != 0) {
                 return guard_usage_error(
                     SCAN_CMD, "--total-flag-at: invalid number '%s'", optarg);
+            }
+            break;
+        case OPT_PARANOIA:
+            if (guard_parse_u32(optarg, &o->policy.paranoia) != 0 ||
+                o->policy.paranoia < 1 ||
+                o->policy.paranoia > LG_PARANOIA_MAX) {
+                return guard_usage_error(
+                    SCAN_CMD, "--paranoia: expected a level from 1 to %d, got '%s'",
+                    LG_PARANOIA_MAX, optarg);
             }
             break;
         case OPT_VIEWS:

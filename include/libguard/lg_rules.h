@@ -115,6 +115,15 @@ LG_API const char *lg_severity_name(lg_severity_t s);
  */
 LG_API const char *lg_view_name(uint32_t view);
 
+/**
+ * Paranoia levels, as the OWASP Core Rule Set has them: a rule's `paranoia`
+ * (1 to LG_PARANOIA_MAX, default 1) is the lowest level at which it runs.
+ * Level 1 keeps false positives rare; each level above adds rules that
+ * catch more and mistake more.  The level is chosen per deployment in
+ * lg_policy_t.
+ */
+#define LG_PARANOIA_MAX 4
+
 /** Pattern flags, as written in a rule's `flags` list. */
 #define LG_PAT_CASELESS 0x1u  /**< caseless: case-insensitive */
 #define LG_PAT_DOTALL 0x2u    /**< dotall: `.` also matches newline */
@@ -151,6 +160,7 @@ typedef struct lg_rule_info {
     size_t nreferences;
     const char *const *references;
     uint32_t views;          /**< LG_VIEW_* bits the rule is matched in */
+    uint32_t paranoia;       /**< lowest paranoia level it runs at, 1..4 */
 } lg_rule_info_t;
 
 /**

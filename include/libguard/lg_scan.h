@@ -45,7 +45,10 @@ LG_API const char *lg_verdict_name(lg_verdict_t v);
  * In detection-only mode (`detect_only` nonzero) the verdict never exceeds
  * FLAG; lg_result_t.would_block says whether it would have blocked.
  *
- * Defaults (lg_policy_init()): every category flags at 1 (any finding);
+ * Rules above the policy's paranoia level are skipped.
+ *
+ * Defaults (lg_policy_init()): paranoia level 1; every category flags at 1
+ * (any finding);
  * injection, hijacking, leakage, secret, exfiltration and harmful block at
  * 5, so one critical rule or two medium ones block; pii and the moderation
  * categories only flag; totals are disabled.
@@ -56,6 +59,9 @@ typedef struct lg_policy {
     uint32_t block_at[LG_CATEGORY_MAX];
     uint32_t total_flag_at;
     uint32_t total_block_at;
+    uint32_t paranoia;       /**< 1..LG_PARANOIA_MAX (default 1; 0 is
+                                  taken as 1): rules whose `paranoia` is
+                                  higher are not run */
 } lg_policy_t;
 
 /** Fill `p` with the default policy.  NULL is ignored. */
@@ -164,7 +170,8 @@ LG_API const lg_rules_t *lg_scratch_rules(const lg_scratch_t *s);
  *               applies_to shares a bit are reported.
  * @param policy verdict policy; NULL for the defaults.
  * @param out    receives the result; zeroed on failure.
- * @return LG_OK; LG_E_INVAL; LG_E_LIMIT (input larger than max_input);
+ * @return LG_OK; LG_E_INVAL (also a policy paranoia level above
+ *         LG_PARANOIA_MAX); LG_E_LIMIT (input larger than max_input);
  *         LG_E_SCRATCH_IN_USE; LG_E_NOMEM (growing the scratch's buffers);
  *         LG_E_ENGINE.
  */

@@ -572,6 +572,7 @@ fill_rules(const lg_compiler_t *c, lg_rules_t *r)
         d->score = s->score;
         d->applies_to = s->applies_to;
         d->views = s->views;
+        d->paranoia = s->paranoia;
         d->first_pattern = (uint32_t)np;
         d->npatterns = s->npatterns;
         if (s->confirm != NULL) {

@@ -475,13 +475,14 @@ enum {
     F_REFERENCES,
     F_TESTS,
     F_VIEWS,
+    F_PARANOIA,
     F_COUNT
 };
 
 static const char *const rule_keys[F_COUNT] = {
     "id",    "category", "description", "severity", "score",      "applies_to",
     "flags", "patterns", "confirm",     "tags",     "references", "tests",
-    "views"};
+    "views", "paranoia"};
 
 static const struct {
     const char *name;
@@ -955,6 +956,11 @@ parse_rule(struct ystate *st, yaml_node_t *map)
     r->views = st->pack_views;
     if (f[F_VIEWS].val != NULL) {
         parse_views(st, f[F_VIEWS].val, &r->views);
+    }
+    r->paranoia = 1;
+    if (f[F_PARANOIA].val != NULL) {
+        (void)want_uint(st, f[F_PARANOIA].val, "'paranoia'", 1,
+                        LG_PARANOIA_MAX, &r->paranoia);
     }
     if (require(st, map, &f[F_PATTERNS]) &&
         want(st, f[F_PATTERNS].val, YAML_SEQUENCE_NODE, "'patterns'")) {

@@ -87,6 +87,7 @@ struct lgi_rule {
     uint32_t score;
     uint32_t applies_to;      /* LG_DIR_* */
     uint32_t views;           /* LG_VIEW_* */
+    uint32_t paranoia;        /* 1..LG_PARANOIA_MAX */
     uint32_t first_pattern;   /* into lg_rules.patterns */
     uint32_t npatterns;
     char *confirm_src;        /* PCRE2 source, or NULL */

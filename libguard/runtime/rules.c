@@ -124,6 +124,7 @@ lg_rules_info(const lg_rules_t *r, uint32_t idx, lg_rule_info_t *out)
     out->nreferences = rule->nrefs;
     out->references = (const char *const *)rule->refs;
     out->views = rule->views;
+    out->paranoia = rule->paranoia;
     return LG_OK;
 }
 

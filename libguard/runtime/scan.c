@@ -58,6 +58,7 @@ struct lg_scratch {
     const uint8_t *data;
     size_t len;
     uint32_t dir;
+    uint32_t paranoia;
     uint32_t pass_views;     /* LG_VIEW_* bits this pass matches for */
     uint32_t found_view;     /* the view its findings are credited to */
     size_t nfindings;
@@ -78,6 +79,7 @@ lg_policy_init(lg_policy_t *p)
         return;
     }
     memset(p, 0, sizeof(*p));
+    p->paranoia = 1;
     for (unsigned i = 0; i < LG_CATEGORY_MAX; i++) {
         p->flag_at[i] = 1;
     }
@@ -429,7 +431,7 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
     ri = r->patterns[id].rule;
     rule = &r->rules[ri];
     if ((rule->applies_to & s->dir) == 0 ||
-        (rule->views & s->pass_views) == 0) {
+        (rule->views & s->pass_views) == 0 || rule->paranoia > s->paranoia) {
         return 0;
     }
     st = &s->rs[ri];
@@ -809,13 +811,17 @@ lg_scan(lg_scratch_t *s, const void *data, size_t len, uint32_t dir,
     if (len > s->limits.max_input || len > UINT_MAX) {
         return LG_E_LIMIT;
     }
-    if (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire)) {
-        return LG_E_SCRATCH_IN_USE;
-    }
     if (policy == NULL) {
         lg_policy_init(&defaults);
         policy = &defaults;
     }
+    if (policy->paranoia > LG_PARANOIA_MAX) {
+        return LG_E_INVAL;
+    }
+    if (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire)) {
+        return LG_E_SCRATCH_IN_USE;
+    }
+    s->paranoia = policy->paranoia > 0 ? policy->paranoia : 1;
     s->nfindings = 0;
     s->nmatches = 0;
     s->truncated = 0;

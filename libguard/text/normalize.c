@@ -256,7 +256,24 @@ ascii_unchanged(const uint8_t *in, size_t len, uint32_t t)
             continue; /* punctuation, digits that are no leet */
         }
         if (k & C_HIGH) {
-            return false;
+            /* Hangul syllables and compatibility jamo (but the filler
+             * U+3164) come out of every transform as written.  The tests
+             * of their neighbours below take them for non-letters, which
+             * only errs towards the full path. */
+            uint32_t c;
+
+            if (i + 2 >= len || (in[i + 1] & 0xc0) != 0x80 ||
+                (in[i + 2] & 0xc0) != 0x80 || (in[i] & 0xf0) != 0xe0) {
+                return false;
+            }
+            c = ((uint32_t)(in[i] & 0x0f) << 12) |
+                ((uint32_t)(in[i + 1] & 0x3f) << 6) | (in[i + 2] & 0x3fu);
+            if (!((c >= 0xac00 && c <= 0xd7a3) ||
+                  (c >= 0x3131 && c <= 0x318e && c != 0x3164))) {
+                return false;
+            }
+            i += 2;
+            continue;
         }
         kn = i + 1 < len ? ascii_cls[in[i + 1]] : 0;
         if (k == C_ALPHA && (!sp || (kn & (C_ALPHA | C_DIGIT)))) {

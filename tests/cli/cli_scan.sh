@@ -42,6 +42,32 @@ for bad in '' raw, normalised 'raw,,leet' RAW; do
     stderr_has '^guard: scan: --views: expected'
 done
 
+# Paranoia levels: a level-3 rule runs from --paranoia 3 on.
+cat >"$TMP/paranoid.yaml" <<'EOF'
+version: 1
+pack: paranoid
+pack_version: "1"
+rules:
+  - id: cli.paranoid.word
+    category: injection
+    description: a word only a paranoid deployment cares about
+    severity: critical
+    paranoia: 3
+    patterns: ['\bsuspicious-word\b']
+    tests: {match: [a suspicious-word], no_match: [suspicious words]}
+EOF
+printf 'a suspicious-word here' >"$TMP/para"
+expect 0 "$GUARD" scan --rules "$TMP/paranoid.yaml" "$TMP/para"
+check 'assert o["verdict"] == "allow", o'
+expect 0 "$GUARD" scan --rules "$TMP/paranoid.yaml" --paranoia 2 "$TMP/para"
+expect 1 "$GUARD" scan --rules "$TMP/paranoid.yaml" --paranoia 3 "$TMP/para"
+check 'assert o["findings"][0]["rule"] == "cli.paranoid.word", o'
+expect 1 "$GUARD" scan --rules "$TMP/paranoid.yaml" --paranoia 4 "$TMP/para"
+for bad in 0 5 x ''; do
+    expect 2 "$GUARD" scan --rules "$TMP/paranoid.yaml" --paranoia "$bad" "$TMP/para"
+    stderr_has '^guard: scan: --paranoia: expected a level from 1 to 4'
+done
+
 # Exit 0 on allow and on flag; stdin by default and with "-".
 expect_in 0 "$TMP/allow" "$GUARD" scan --rules "$PACK"
 check 'verdict_shape(o); assert o == {"verdict": "allow", "score": 0, "categories": [], "findings": []}, o'

@@ -368,6 +368,72 @@ test_normalize_leet(void **state)
     expect("1GN0R3", ALL, "iGNoRe");
 }
 
+/*
+ * The fast path agrees with the full one: whenever an input is reported
+ * unchanged, the same text behind a prefix that forces the full path
+ * (fullwidth "ＡＡ\n", folded to "aa\n" by NFKC_CF) comes out as itself.  Random
+ * strings over ASCII, Hangul, jamo, the Hangul filler, combining marks and
+ * conjoining jamo.
+ */
+static void
+test_normalize_fast_path_agrees(void **state)
+{
+    static const char *const alphabet[] = {
+        "a", "b", "I", "Z", "e", "x", " ", "  ", "\t", "\n", ".", "-", "_",
+        "1", "0", "!", "@", "2", "$", "\xea\xb0\x80" /* 가 */,
+        "\xed\x9e\xa3" /* 힣 */, "\xe3\x85\x8b" /* ㅋ */,
+        "\xe3\x85\x8f" /* ㅏ */, "\xe3\x85\xa4" /* filler */,
+        "\xcc\x81" /* combining acute */, "\xe1\x86\xa8" /* jongseong */,
+        "\xc3\xa9" /* é */, "         " /* nine spaces */,
+    };
+    const size_t na = sizeof(alphabet) / sizeof(alphabet[0]);
+    struct lgi_view v = {0}, w = {0};
+    uint64_t rnd = 7;
+    size_t unchanged = 0;
+
+    (void)state;
+    for (int iter = 0; iter < 20000; iter++) {
+        char rest[512], both[600];
+        size_t n = 0, pieces = 1 + lg_test_rand(&rnd) % 24;
+        bool ch, ch2;
+
+        for (size_t p = 0; p < pieces; p++) {
+            const char *a = alphabet[lg_test_rand(&rnd) % na];
+
+            memcpy(rest + n, a, strlen(a));
+            n += strlen(a);
+        }
+        if (rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n') {
+            continue; /* would join the prefix's newline */
+        }
+        for (uint32_t t = ALL; t >= 1; t--) {
+            if (!(t & LGI_NORM_NFKC_CF)) {
+                continue; /* the prefix needs it to change */
+            }
+            assert_status(lgi_normalize((const uint8_t *)rest, n, t, &v, &ch),
+                          LG_OK);
+            if (ch) {
+                continue;
+            }
+            unchanged++;
+            memcpy(both, "\xef\xbc\xa1\xef\xbc\xa1\n", 7);
+            memcpy(both + 7, rest, n);
+            assert_status(lgi_normalize((const uint8_t *)both, n + 7, t, &w,
+                                        &ch2),
+                          LG_OK);
+            assert_true(ch2);
+            if (w.len != n + 3 || memcmp(w.text + 3, rest, n) != 0) {
+                fail_msg("transforms 0x%x: \"%.*s\" reported unchanged, but "
+                         "the full path gives \"%.*s\"",
+                         t, (int)n, rest, (int)w.len - 3, w.text + 3);
+            }
+        }
+    }
+    assert_true(unchanged > 1000);
+    lgi_view_free(&v);
+    lgi_view_free(&w);
+}
+
 static void
 test_normalize_korean(void **state)
 {
@@ -811,6 +877,7 @@ main(void)
         cmocka_unit_test(test_normalize_spacing),
         cmocka_unit_test(test_normalize_leet),
         cmocka_unit_test(test_normalize_korean),
+        cmocka_unit_test(test_normalize_fast_path_agrees),
         cmocka_unit_test(test_normalize_mixed),
         cmocka_unit_test(test_normalize_only_invisible),
         cmocka_unit_test(test_normalize_invalid_utf8),

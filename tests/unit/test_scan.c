@@ -1423,6 +1423,62 @@ test_large_input_64mib(void **state)
     lg_scratch_free(s);
 }
 
+/* Rules above the policy's paranoia level do not run. */
+static void
+test_policy_paranoia(void **state)
+{
+    lg_rules_t *r = compile_or_die(
+        "version: 1\n"
+        "pack: paranoia\n"
+        "pack_version: '1'\n"
+        "rules:\n"
+        "  - id: t.paranoid\n"
+        "    category: injection\n"
+        "    description: runs from paranoia level 2\n"
+        "    severity: critical\n"
+        "    paranoia: 2\n"
+        "    patterns: ['paranoid-word']\n"
+        "  - id: t.level1\n"
+        "    category: pii\n"
+        "    description: runs at every level\n"
+        "    severity: low\n"
+        "    patterns: ['plain-word']\n");
+    lg_scratch_t *s = scratch_or_die(r, NULL);
+    lg_policy_t p;
+    lg_result_t res;
+    lg_rule_info_t info;
+
+    (void)state;
+    assert_status(lg_rules_info(r, rule_idx(r, "t.paranoid"), &info), LG_OK);
+    assert_int_equal(info.paranoia, 2);
+    assert_status(lg_rules_info(r, rule_idx(r, "t.level1"), &info), LG_OK);
+    assert_int_equal(info.paranoia, 1);
+    lg_policy_init(&p);
+    assert_int_equal(p.paranoia, 1);
+    res = scan_str(s, "a paranoid-word here", LG_DIR_PROMPT, &p);
+    assert_false(has_finding(&res, r, "t.paranoid"));
+    assert_verdict(&res, LG_VERDICT_ALLOW);
+    for (uint32_t level = 2; level <= LG_PARANOIA_MAX; level++) {
+        p.paranoia = level;
+        res = scan_str(s, "a paranoid-word here", LG_DIR_PROMPT, &p);
+        assert_span(&res, r, "t.paranoid", 2, 15);
+        assert_verdict(&res, LG_VERDICT_BLOCK);
+    }
+    p.paranoia = 0; /* taken as 1 */
+    res = scan_str(s, "a paranoid-word here", LG_DIR_PROMPT, &p);
+    assert_false(has_finding(&res, r, "t.paranoid"));
+    p.paranoia = LG_PARANOIA_MAX + 1;
+    assert_status(lg_scan(s, "x", 1, LG_DIR_PROMPT, &p, &res), LG_E_INVAL);
+    /* the scratch is not left busy */
+    p.paranoia = 2;
+    res = scan_str(s, "a paranoid-word here", LG_DIR_PROMPT, &p);
+    assert_true(has_finding(&res, r, "t.paranoid"));
+    res = scan_str(s, "a plain-word", LG_DIR_PROMPT, &p);
+    assert_true(has_finding(&res, r, "t.level1"));
+    lg_scratch_free(s);
+    lg_rules_free(r);
+}
+
 int
 main(void)
 {
@@ -1439,6 +1495,7 @@ main(void)
         cmocka_unit_test(test_policy_custom_score_info),
         cmocka_unit_test(test_policy_thresholds),
         cmocka_unit_test(test_policy_totals),
+        cmocka_unit_test(test_policy_paranoia),
         cmocka_unit_test(test_policy_detect_only),
         cmocka_unit_test(test_confirm_keeps_and_drops),
         cmocka_unit_test(test_limit_max_input),
