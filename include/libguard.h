@@ -11,6 +11,7 @@
 #include "libguard/lg_common.h"
 #include "libguard/lg_rules.h"
 #include "libguard/lg_compile.h"
+#include "libguard/lg_leak.h"
 #include "libguard/lg_scan.h"
 
 #endif /* LIBGUARD_H */

@@ -26,6 +26,8 @@ typedef struct scan_opts {
     uint32_t dir;
     int jsonl;
     uint32_t views;
+    const char *leak_file;   /* --leak-file */
+    const char *canary;      /* --canary */
     lg_policy_t policy;
 } scan_opts_t;
 
@@ -50,7 +52,9 @@ enum {
     OPT_TOTAL_BLOCK_AT,
     OPT_TOTAL_FLAG_AT,
     OPT_VIEWS,
-    OPT_PARANOIA
+    OPT_PARANOIA,
+    OPT_LEAK_FILE,
+    OPT_CANARY
 };
 
 void
@@ -79,6 +83,13 @@ cmd_scan_help(FILE *f)
         "                           (gzip input is accepted) and print one\n"
         "                           verdict per line with \"line\": N; a bad\n"
         "                           line gives {\"line\": N, \"error\": ...}\n"
+        "      --leak-file FILE     the deployment's system prompt: completions\n"
+        "                           quoting 40 or more characters of it\n"
+        "                           verbatim (any case or line wrapping) get a\n"
+        "                           critical leakage finding, rule\n"
+        "                           \"leak.secret-text\"\n"
+        "      --canary TOKEN       the same for a canary token (see 'guard\n"
+        "                           canary'), which must appear whole\n"
         "      --views LIST         views to match in, of raw, normalized, leet\n"
         "                           and decoded, comma-separated (default all;\n"
         "                           the raw bytes are always matched, also for\n"
@@ -119,6 +130,8 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
         {"total-flag-at", required_argument, NULL, OPT_TOTAL_FLAG_AT},
         {"views", required_argument, NULL, OPT_VIEWS},
         {"paranoia", required_argument, NULL, OPT_PARANOIA},
+        {"leak-file", required_argument, NULL, OPT_LEAK_FILE},
+        {"canary", required_argument, NULL, OPT_CANARY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -176,6 +189,18 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
             if (guard_parse_u32(optarg, &o->policy.total_flag_at) != 0) {
                 return guard_usage_error(
                     SCAN_CMD, "--total-flag-at: invalid number '%s'", optarg);
+            }
+            break;
+        case OPT_LEAK_FILE:
+        case OPT_CANARY:
+            if (o->leak_file != NULL || o->canary != NULL) {
+                return guard_usage_error(
+                    SCAN_CMD, "give one of --leak-file and --canary, once");
+            }
+            if (ch == OPT_LEAK_FILE) {
+                o->leak_file = optarg;
+            } else {
+                o->canary = optarg;
             }
             break;
         case OPT_PARANOIA:
@@ -268,7 +293,9 @@ scan_result_json(const lg_rules_t *rules, const lg_result_t *res,
         if (jf == NULL) {
             goto fail;
         }
-        if (lg_rules_info(rules, f->rule, &info) != LG_OK) {
+        if (f->rule == LG_RULE_LEAK) {
+            info.id = "leak.secret-text";
+        } else if (lg_rules_info(rules, f->rule, &info) != LG_OK) {
             info.id = NULL;
         }
         bad |= scan_set(jf, "rule", json_string(scan_name(info.id)));
@@ -695,6 +722,7 @@ cmd_scan(int argc, char **argv)
     scan_opts_t o;
     lg_rules_t *rules = NULL;
     lg_scratch_t *scratch = NULL;
+    lg_leak_t *leak = NULL;
     lg_limits_t limits;
     lg_status_t st;
     int rc;
@@ -718,6 +746,28 @@ cmd_scan(int argc, char **argv)
         guard_err("cannot create a scratch: %s", lg_strerror(st));
         goto out;
     }
+    if (o.leak_file != NULL || o.canary != NULL) {
+        unsigned char *secret = (unsigned char *)o.canary;
+        size_t slen = o.canary != NULL ? strlen(o.canary) : 0;
+        const char *what = o.canary != NULL ? "--canary" : o.leak_file;
+
+        if (o.leak_file != NULL &&
+            guard_read_all(o.leak_file, LG_LEAK_MAX_SECRET, &secret, &slen) !=
+                0) {
+            goto out;
+        }
+        st = lg_leak_new(secret, slen, NULL, &leak);
+        if (o.leak_file != NULL) {
+            free(secret);
+        }
+        if (st != LG_OK) {
+            guard_err("%s: %s", what,
+                      st == LG_E_INVAL ? "empty or blank secret text"
+                                       : lg_strerror(st));
+            goto out;
+        }
+        (void)lg_scratch_set_leak(scratch, leak);
+    }
     if (o.jsonl) {
         rc = scan_jsonl_run(&o, scratch, limits.max_input);
     } else {
@@ -725,6 +775,7 @@ cmd_scan(int argc, char **argv)
     }
 out:
     lg_scratch_free(scratch);
+    lg_leak_free(leak);
     lg_rules_free(rules);
     guard_strv_free(&o.rules);
     return rc;

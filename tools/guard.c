@@ -40,6 +40,8 @@ static const guard_cmd_t guard_cmds[] = {
      cmd_test_help},
     {"eval", "measure rules on labelled JSON lines (recall, false positives)",
      cmd_eval, cmd_eval_help},
+    {"canary", "print a new canary token for a system prompt", cmd_canary,
+     cmd_canary_help},
 };
 
 #define GUARD_NCMDS (sizeof(guard_cmds) / sizeof(guard_cmds[0]))

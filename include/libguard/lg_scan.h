@@ -15,6 +15,7 @@
 #define LG_SCAN_H
 
 #include "lg_common.h"
+#include "lg_leak.h"
 #include "lg_rules.h"
 
 #ifdef __cplusplus
@@ -116,6 +117,13 @@ typedef struct lg_finding {
                                  in (after merging) */
 } lg_finding_t;
 
+/**
+ * A finding's `rule` when it comes from the scratch's leak detector
+ * (lg_scratch_set_leak()) rather than from a rule: category leakage,
+ * severity critical.  lg_rules_info() does not describe it.
+ */
+#define LG_RULE_LEAK UINT32_MAX
+
 /** The outcome of a scan.  `findings` is borrowed from the scratch. */
 typedef struct lg_result {
     lg_verdict_t verdict;
@@ -145,6 +153,18 @@ LG_API lg_status_t lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits,
 
 /** Free a scratch and drop its reference to the rules.  NULL is allowed. */
 LG_API void lg_scratch_free(lg_scratch_t *s);
+
+/**
+ * Attach a leak detector (borrowed: keep it alive while attached), or
+ * detach with NULL.  Every later scan in the completion direction reports
+ * each leaked fragment as a finding with rule LG_RULE_LEAK, so that a
+ * completion repeating the system prompt, or carrying its canary, is
+ * blocked under the default policy.
+ *
+ * @return LG_OK, LG_E_INVAL (NULL scratch), LG_E_SCRATCH_IN_USE.
+ */
+LG_API lg_status_t lg_scratch_set_leak(lg_scratch_t *s,
+                                       const lg_leak_t *leak);
 
 /** The rules a scratch scans with (borrowed). */
 LG_API const lg_rules_t *lg_scratch_rules(const lg_scratch_t *s);

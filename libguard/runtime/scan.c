@@ -53,6 +53,8 @@ struct lg_scratch {
     struct lgi_view leet;    /* leet view */
     struct lgi_view pview;   /* a decoded payload, normalized */
     struct lgi_decoded dec;  /* decoded payloads */
+    const lg_leak_t *leak;   /* borrowed, or NULL */
+    lg_span_t *spans;        /* limits.max_findings, for the leak detector */
 
     /* the scan in progress */
     const uint8_t *data;
@@ -117,6 +119,7 @@ lg_scratch_free(lg_scratch_t *s)
     pcre2_match_context_free(s->mctx);
     lgi_free(s->findings);
     lgi_free(s->rs);
+    lgi_free(s->spans);
     lgi_free(s->buf);
     lgi_view_free(&s->norm);
     lgi_view_free(&s->leet);
@@ -168,9 +171,11 @@ lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits, lg_scratch_t **out)
     nr = r->nrules > 0 ? r->nrules : 1;
     s->findings = lgi_calloc(s->limits.max_findings, sizeof(*s->findings));
     s->rs = lgi_calloc(nr, sizeof(*s->rs));
+    s->spans = lgi_calloc(s->limits.max_findings, sizeof(*s->spans));
     s->md = pcre2_match_data_create(1, NULL);
     s->mctx = pcre2_match_context_create(NULL);
-    if (s->findings == NULL || s->rs == NULL || s->md == NULL ||
+    if (s->findings == NULL || s->rs == NULL || s->spans == NULL ||
+        s->md == NULL ||
         s->mctx == NULL) {
         goto fail;
     }
@@ -189,6 +194,20 @@ lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits, lg_scratch_t **out)
 fail:
     lg_scratch_free(s);
     return rc;
+}
+
+lg_status_t
+lg_scratch_set_leak(lg_scratch_t *s, const lg_leak_t *leak)
+{
+    if (s == NULL) {
+        return LG_E_INVAL;
+    }
+    if (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire)) {
+        return LG_E_SCRATCH_IN_USE;
+    }
+    s->leak = leak;
+    atomic_flag_clear_explicit(&s->busy, memory_order_release);
+    return LG_OK;
 }
 
 const lg_rules_t *
@@ -548,7 +567,13 @@ sort_and_merge(lg_scratch_t *s)
     qsort(f, s->nfindings, sizeof(*f), finding_cmp);
     next_gen(s);
     for (size_t i = 0; i < s->nfindings; i++) {
-        struct rule_state *st = &s->rs[f[i].rule];
+        struct rule_state *st;
+
+        if (f[i].rule == LG_RULE_LEAK) {
+            f[out++] = f[i]; /* the detector's spans never overlap */
+            continue;
+        }
+        st = &s->rs[f[i].rule];
 
         if (st->gen == s->cur_gen && f[i].start <= f[st->last].end) {
             if (f[i].end > f[st->last].end) {
@@ -576,6 +601,7 @@ apply_policy(lg_scratch_t *s, const lg_policy_t *p, lg_result_t *res)
     uint32_t cat_score[LG_CATEGORY_MAX] = {0};
     uint32_t total = 0;
     lg_verdict_t v = LG_VERDICT_ALLOW;
+    bool leak_counted = false;
 
     /* A rule counts once however often it matched. */
     next_gen(s);
@@ -583,10 +609,16 @@ apply_policy(lg_scratch_t *s, const lg_policy_t *p, lg_result_t *res)
         const lg_finding_t *f = &s->findings[i];
 
         res->categories |= 1u << f->category;
-        if (s->rs[f->rule].gen == s->cur_gen) {
+        if (f->rule == LG_RULE_LEAK) {
+            if (leak_counted) {
+                continue;
+            }
+            leak_counted = true;
+        } else if (s->rs[f->rule].gen == s->cur_gen) {
             continue;
+        } else {
+            s->rs[f->rule].gen = s->cur_gen;
         }
-        s->rs[f->rule].gen = s->cur_gen;
         cat_score[f->category] = sat_add(cat_score[f->category], f->score);
         total = sat_add(total, f->score);
     }
@@ -747,6 +779,35 @@ scan_views(lg_scratch_t *s, const uint8_t *in, size_t len)
     return scan_pass(s, in, len, raw, LG_VIEW_RAW);
 }
 
+/* The leak detector's fragments, as findings. */
+static lg_status_t
+scan_leak(lg_scratch_t *s, const uint8_t *in, size_t len)
+{
+    size_t room = s->limits.max_findings - s->nfindings, n = 0;
+    lg_status_t rc;
+
+    rc = lg_leak_find(s->leak, in, len, s->spans, room, &n);
+    if (rc != LG_OK) {
+        return rc;
+    }
+    if (n > room) {
+        s->truncated = 1;
+        n = room;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->findings[s->nfindings++] = (lg_finding_t){
+            .rule = LG_RULE_LEAK,
+            .category = LG_CAT_LEAKAGE,
+            .severity = LG_SEVERITY_CRITICAL,
+            .score = lgi_severity_score(LG_SEVERITY_CRITICAL),
+            .start = s->spans[i].start,
+            .end = s->spans[i].end,
+            .views = LG_VIEW_RAW,
+        };
+    }
+    return LG_OK;
+}
+
 /* A pass over each decoded payload (normalized), its findings spanning the
  * encoded text. */
 static lg_status_t
@@ -840,6 +901,12 @@ lg_scan(lg_scratch_t *s, const void *data, size_t len, uint32_t dir,
         if (rc == LG_OK) {
             rc = scan_decoded(s, in, len);
         }
+        if (rc != LG_OK) {
+            goto out;
+        }
+    }
+    if (s->leak != NULL && (dir & LG_DIR_COMPLETION) && len > 0) {
+        rc = scan_leak(s, data, len);
         if (rc != LG_OK) {
             goto out;
         }
