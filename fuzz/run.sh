@@ -5,8 +5,8 @@
 #
 # BUILD_DIR is a build configured as in fuzz/CMakeLists.txt (clang,
 # -DLG_SANITIZE=address,undefined -DLG_BUILD_FUZZERS=ON).  TARGETs default
-# to all of compile_yaml rules_load scan; each runs for SECONDS (default
-# 600, or $LG_FUZZ_SECONDS), one after another, with its .dict and .options.
+# to all of compile_yaml rules_load scan normalize; each runs for SECONDS
+# (default 600, or $LG_FUZZ_SECONDS), one by one, with its .dict and .options.
 # The run starts from fuzz/corpus/<target> (never written) plus what earlier
 # runs kept in BUILD_DIR/fuzz/corpus-run/<target>; crashes, leaks and
 # timeouts go to fuzz/crashes/<target>/ (ignored by git: minimize them with
@@ -14,6 +14,9 @@
 # -m merges the inputs that add coverage into fuzz/corpus/<target>.
 # Logs: BUILD_DIR/fuzz/logs/<target>.log.  Exit status 1 if anything crashed.
 set -eu
+# The logs quote inputs byte for byte: parse them as bytes, not as text.
+LC_ALL=C
+export LC_ALL
 
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${LG_FUZZ_SECONDS:-600}
@@ -38,7 +41,7 @@ while [ $# -gt 0 ] && [ "$1" != -- ]; do
     shift
 done
 [ $# -gt 0 ] && shift # the --; the rest goes to libFuzzer
-[ -n "$targets" ] || targets="compile_yaml rules_load scan"
+[ -n "$targets" ] || targets="compile_yaml rules_load scan normalize"
 
 # Options from <target>.options ("name = number" lines) as -name=number.
 options() {

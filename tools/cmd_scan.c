@@ -28,6 +28,7 @@ typedef struct scan_opts {
     uint32_t views;
     const char *leak_file;   /* --leak-file */
     const char *canary;      /* --canary */
+    guard_strv_t hosts;      /* --allow-host */
     lg_policy_t policy;
 } scan_opts_t;
 
@@ -54,7 +55,8 @@ enum {
     OPT_VIEWS,
     OPT_PARANOIA,
     OPT_LEAK_FILE,
-    OPT_CANARY
+    OPT_CANARY,
+    OPT_ALLOW_HOST
 };
 
 void
@@ -90,6 +92,9 @@ cmd_scan_help(FILE *f)
         "                           \"leak.secret-text\"\n"
         "      --canary TOKEN       the same for a canary token (see 'guard\n"
         "                           canary'), which must appear whole\n"
+        "      --allow-host HOST    a host that links and images in completions\n"
+        "                           may point to, with its subdomains (for the\n"
+        "                           exfiltration rules); may be repeated\n"
         "      --views LIST         views to match in, of raw, normalized, leet\n"
         "                           and decoded, comma-separated (default all;\n"
         "                           the raw bytes are always matched, also for\n"
@@ -132,6 +137,7 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
         {"paranoia", required_argument, NULL, OPT_PARANOIA},
         {"leak-file", required_argument, NULL, OPT_LEAK_FILE},
         {"canary", required_argument, NULL, OPT_CANARY},
+        {"allow-host", required_argument, NULL, OPT_ALLOW_HOST},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -189,6 +195,12 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
             if (guard_parse_u32(optarg, &o->policy.total_flag_at) != 0) {
                 return guard_usage_error(
                     SCAN_CMD, "--total-flag-at: invalid number '%s'", optarg);
+            }
+            break;
+        case OPT_ALLOW_HOST:
+            if (guard_strv_push(&o->hosts, optarg) != 0) {
+                guard_err("out of memory");
+                return GUARD_EXIT_ERROR;
             }
             break;
         case OPT_LEAK_FILE:
@@ -746,6 +758,17 @@ cmd_scan(int argc, char **argv)
         guard_err("cannot create a scratch: %s", lg_strerror(st));
         goto out;
     }
+    if (o.hosts.n > 0) {
+        st = lg_scratch_allow_hosts(scratch, (const char *const *)o.hosts.v,
+                                    o.hosts.n);
+        if (st != LG_OK) {
+            guard_err("--allow-host: %s",
+                      st == LG_E_INVAL ? "invalid host name (use A-Z a-z 0-9 "
+                                         ". -)"
+                                       : lg_strerror(st));
+            goto out;
+        }
+    }
     if (o.leak_file != NULL || o.canary != NULL) {
         unsigned char *secret = (unsigned char *)o.canary;
         size_t slen = o.canary != NULL ? strlen(o.canary) : 0;
@@ -778,5 +801,6 @@ out:
     lg_leak_free(leak);
     lg_rules_free(rules);
     guard_strv_free(&o.rules);
+    guard_strv_free(&o.hosts);
     return rc;
 }

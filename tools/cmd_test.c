@@ -78,16 +78,20 @@ test_run_one(lg_scratch_t *scratch, const lg_rules_t *rules,
     uint32_t dir = t->direction ? t->direction : LG_DIR_BOTH;
     const lg_finding_t *hit = NULL;
     lg_result_t res;
+    lg_policy_t pol;
     lg_status_t st;
     uint32_t idx;
     size_t i;
 
+    /* Every rule's tests run, whatever its paranoia level. */
+    lg_policy_init(&pol);
+    pol.paranoia = LG_PARANOIA_MAX;
     if (lg_rules_find(rules, t->rule_id, &idx) != LG_OK) {
         printf("%s:%u: [%s] expected %s: rule not in the compiled rules\n",
                t->file, t->line, t->rule_id, expect);
         return 0;
     }
-    st = lg_scan(scratch, t->input, t->len, dir, NULL, &res);
+    st = lg_scan(scratch, t->input, t->len, dir, &pol, &res);
     if (st != LG_OK) {
         printf("%s:%u: [%s] expected %s: scan failed: %s\n", t->file, t->line,
                t->rule_id, expect, lg_strerror(st));

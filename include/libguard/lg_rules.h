@@ -161,6 +161,7 @@ typedef struct lg_rule_info {
     const char *const *references;
     uint32_t views;          /**< LG_VIEW_* bits the rule is matched in */
     uint32_t paranoia;       /**< lowest paranoia level it runs at, 1..4 */
+    const char *validate;    /**< validator run on each match, or NULL */
 } lg_rule_info_t;
 
 /**

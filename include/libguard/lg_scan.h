@@ -166,6 +166,20 @@ LG_API void lg_scratch_free(lg_scratch_t *s);
 LG_API lg_status_t lg_scratch_set_leak(lg_scratch_t *s,
                                        const lg_leak_t *leak);
 
+/**
+ * The hosts that links and images in scanned text may point to, for the
+ * rules that check URLs (`validate: offsite-url`, as the exfiltration
+ * pack's do): each entry allows that host and its subdomains
+ * ("example.com" allows "cdn.example.com").  Copied, lower-cased; replaces
+ * the previous list; n = 0 clears it.  On error the list is unchanged.
+ *
+ * @return LG_OK, LG_E_INVAL (NULL scratch, NULL hosts with n > 0, an empty
+ *         name, one longer than 253 bytes, or with a byte other than
+ *         A-Z a-z 0-9 . -), LG_E_NOMEM, LG_E_SCRATCH_IN_USE.
+ */
+LG_API lg_status_t lg_scratch_allow_hosts(lg_scratch_t *s,
+                                          const char *const *hosts, size_t n);
+
 /** The rules a scratch scans with (borrowed). */
 LG_API const lg_rules_t *lg_scratch_rules(const lg_scratch_t *s);
 

@@ -240,8 +240,8 @@ LG_API size_t lg_token_payload_bound(size_t tok_len);
  * @param tok,cap   destination; lg_token_bound() always suffices.
  * @param needed    receives the size needed including the NUL; may be NULL.
  * @return LG_OK, LG_E_NOSPACE (tok untouched), LG_E_LIMIT (the token would
- *         be longer than LG_TOKEN_MAX), LG_E_INVAL (NULL argument, key not
- *         local), LG_E_NOMEM.
+ *         be longer than LG_TOKEN_MAX, or the implicit assertion is),
+ *         LG_E_INVAL (NULL argument, key not local), LG_E_NOMEM.
  */
 LG_API lg_status_t lg_token_encrypt(const lg_key_t *key, const void *payload,
                                     size_t payload_len, const void *footer,

@@ -573,6 +573,7 @@ fill_rules(const lg_compiler_t *c, lg_rules_t *r)
         d->applies_to = s->applies_to;
         d->views = s->views;
         d->paranoia = s->paranoia;
+        d->validate = s->validate;
         d->first_pattern = (uint32_t)np;
         d->npatterns = s->npatterns;
         if (s->confirm != NULL) {

@@ -476,13 +476,14 @@ enum {
     F_TESTS,
     F_VIEWS,
     F_PARANOIA,
+    F_VALIDATE,
     F_COUNT
 };
 
 static const char *const rule_keys[F_COUNT] = {
     "id",    "category", "description", "severity", "score",      "applies_to",
     "flags", "patterns", "confirm",     "tags",     "references", "tests",
-    "views", "paranoia"};
+    "views", "paranoia", "validate"};
 
 static const struct {
     const char *name;
@@ -956,6 +957,19 @@ parse_rule(struct ystate *st, yaml_node_t *map)
     r->views = st->pack_views;
     if (f[F_VIEWS].val != NULL) {
         parse_views(st, f[F_VIEWS].val, &r->views);
+    }
+    r->validate = LGI_VAL_NONE;
+    if (f[F_VALIDATE].val != NULL &&
+        want_str(st, f[F_VALIDATE].val, "'validate'", false, false)) {
+        char w[WORD_MAX + 8];
+
+        r->validate = lgi_validator_parse(
+            (const char *)f[F_VALIDATE].val->data.scalar.value,
+            f[F_VALIDATE].val->data.scalar.length);
+        if (r->validate == LGI_VAL_NONE) {
+            yerr(st, f[F_VALIDATE].val, "unknown validator%s (expected %s)",
+                 word(f[F_VALIDATE].val, w, sizeof(w)), lgi_validator_list());
+        }
     }
     r->paranoia = 1;
     if (f[F_PARANOIA].val != NULL) {

@@ -88,6 +88,7 @@ struct lgi_rule {
     uint32_t applies_to;      /* LG_DIR_* */
     uint32_t views;           /* LG_VIEW_* */
     uint32_t paranoia;        /* 1..LG_PARANOIA_MAX */
+    uint32_t validate;        /* LGI_VAL_*, 0 for none */
     uint32_t first_pattern;   /* into lg_rules.patterns */
     uint32_t npatterns;
     char *confirm_src;        /* PCRE2 source, or NULL */
@@ -156,5 +157,32 @@ LGI_HIDDEN lg_status_t lgi_build_db(lg_rules_t *r, uint32_t *bad,
 LGI_HIDDEN lg_status_t lgi_build_confirms(lg_rules_t *r, uint32_t *bad_rule,
                                           size_t *erroff, char *msgbuf,
                                           size_t msgcap);
+
+/* ---- validators (validate/validate.c) ---- */
+
+/* Checks a rule can name with `validate:`, run on each candidate match. */
+enum lgi_validator {
+    LGI_VAL_NONE = 0,
+    LGI_VAL_LUHN,        /* "luhn": 12-19 digits passing the Luhn check */
+    LGI_VAL_OFFSITE_URL, /* "offsite-url": an http(s) URL with a query,
+                            whose host is not on the scratch's allowlist */
+    LGI_VAL_COUNT
+};
+
+/* What a validator may consult besides the matched bytes. */
+struct lgi_vctx {
+    char **hosts; /* allowlisted hosts, lower case */
+    size_t nhosts;
+};
+
+/* The validator named name[0..len), or LGI_VAL_NONE if there is none. */
+LGI_HIDDEN uint32_t lgi_validator_parse(const char *name, size_t len);
+/* Its name; NULL for LGI_VAL_NONE or out of range. */
+LGI_HIDDEN const char *lgi_validator_name(uint32_t v);
+/* A comma-separated list of every name, for diagnostics. */
+LGI_HIDDEN const char *lgi_validator_list(void);
+/* True when p[0..n) passes validator v (LGI_VAL_NONE passes all). */
+LGI_HIDDEN bool lgi_validate(uint32_t v, const uint8_t *p, size_t n,
+                             const struct lgi_vctx *ctx);
 
 #endif /* LG_INTERNAL_H */

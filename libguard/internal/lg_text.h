@@ -17,7 +17,7 @@
 #include "lg_internal.h"
 
 /* Transforms, applied in this order (after UTF-8 repair):
- * TAGS -> INVISIBLE -> NFKC_CF -> CONFUSABLE -> LEET -> SPACING. */
+ * TAGS -> INVISIBLE -> CONFUSABLE -> NFKC_CF -> LEET -> SPACING. */
 
 /* Unicode tag characters U+E0020..E007E decoded to the ASCII they smuggle;
  * U+E0001 and U+E007F dropped. */
@@ -27,15 +27,20 @@
 #define LGI_NORM_INVISIBLE 0x02u
 /* NFKC + full case folding (utf8proc); ASCII as written keeps its case, so
  * that plain English text stays unchanged (match it caseless).  After
- * decomposition, every combining mark on a Latin, Greek, Cyrillic or
- * Armenian base is stripped ("ìgnórè" -> "ignore"), and script-neutral marks
- * (U+0300-036F, 1AB0-1AFF, 1DC0-1DFF, 20D0-20FF, FE20-FE2F) on any base; marks
- * of other scripts (Indic vowel signs, Hebrew points, ...) are kept.  Hangul syllables and compatibility jamo
- * stay as written.  Segments are capped at 32 code points. */
+ * decomposition, every combining mark on a Latin base is stripped ("ìgnórè"
+ * -> "ignore"), and stacks of two or more script-neutral marks (U+0300-036F,
+ * 1AB0-1AFF, 1DC0-1DFF, 20D0-20FF, FE20-FE2F) on any base; a single mark on
+ * another script's base is kept (й, ё), as are the marks of other scripts
+ * (Indic vowel signs, Hebrew points, ...).  Hangul syllables and
+ * compatibility jamo stay as written.  Segments are capped at 32 code
+ * points. */
 #define LGI_NORM_NFKC_CF 0x01u
 /* Non-ASCII look-alikes replaced by their ICU confusables skeleton when that
- * skeleton is ASCII (lowercased under NFKC_CF).  Hangul, CJK, kana and
- * non-ASCII decimal digits are never mapped. */
+ * skeleton is ASCII (with a few corrections: palochka -> l, kappa -> k,
+ * chi -> x), before case folding.  Only in words that mix scripts or whose
+ * every non-ASCII letter has such a skeleton, so that genuine Cyrillic or
+ * Greek words stay as written.  Hangul, CJK, kana and non-ASCII decimal
+ * digits are never mapped. */
 #define LGI_NORM_CONFUSABLE 0x08u
 /* Leetspeak: 0->o 1->i 3->e 4->a 5->s 7->t 8->b @->a $->s !->i |->l inside
  * a run of ASCII letters and leet characters that holds at least one letter
@@ -43,12 +48,13 @@
  * "2024" and "$5" stay. */
 #define LGI_NORM_LEET 0x20u
 /* Runs of more than 8 whitespace characters, and runs holding non-ASCII
- * spaces, -> one space (mapped to the whole run); letter-by-letter
- * spacing "i g n o r e" -> "ignore" (>= 3 single ASCII letters separated by
- * equally long runs of spaces . - _ *; a longer run ends the word); tokens
- * split by single . - _ * into >= 3 pieces of 1-3 letters ("ig.no.re")
- * joined.  Runs start after a non-word, non-separator character, so
- * "state-of-the-art" stays. */
+ * spaces, -> one space (mapped to the whole run).  Spaced-out text
+ * "i g n o r e   a l l" -> "ignore all": a run of single letters of any
+ * script separated by whitespace and . - _ *, at least 3 letters (5 if one
+ * is not ASCII); the shortest gap in the run joins letters, a longer one
+ * becomes one space.  Tokens split by single . - _ * into >= 3 pieces of
+ * 1-3 ASCII letters ("ig.no.re") joined.  Runs start after a non-word,
+ * non-separator character, so "state-of-the-art" stays. */
 #define LGI_NORM_SPACING 0x10u
 #define LGI_NORM_ALL 0x3fu
 

@@ -1,7 +1,7 @@
 /*
- * The in-process store: a set-associative table of GCRA buckets, striped
- * mutexes, and an eviction policy that only ever forgets idle buckets
- * (see lg_rl_store_t in lg_ratelimit.h).
+ * The in-process store: a set-associative table of GCRA buckets with two
+ * candidate sets per key, striped mutexes, and an eviction policy that
+ * only ever forgets idle buckets (see lg_rl_store_t in lg_ratelimit.h).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -40,7 +40,8 @@ struct lg_rl_store {
     uint64_t nsets;
     uint32_t lock_mask;
     uint32_t flags;
-    unsigned char hkey[crypto_shorthash_KEYBYTES];
+    unsigned char hkey[crypto_shorthash_siphashx24_KEYBYTES];
+    atomic_uint_fast64_t max_span; /* longest span decided with so far */
     atomic_uint_fast64_t entries;
     atomic_uint_fast64_t evictions;
     atomic_uint_fast64_t full;
@@ -131,7 +132,8 @@ lg_rl_store_new(uint64_t capacity, uint32_t flags, lg_rl_store_t **out)
     s->nsets = nsets;
     s->lock_mask = nlocks - 1;
     s->flags = flags;
-    crypto_shorthash_keygen(s->hkey);
+    randombytes_buf(s->hkey, sizeof(s->hkey));
+    atomic_init(&s->max_span, 0);
     atomic_init(&s->entries, 0);
     atomic_init(&s->evictions, 0);
     atomic_init(&s->full, 0);
@@ -139,40 +141,69 @@ lg_rl_store_new(uint64_t capacity, uint32_t flags, lg_rl_store_t **out)
     return LG_OK;
 }
 
+/* Where a key may live, and what was found there. */
+struct lgi_rl_probe {
+    struct lgi_rl_set *set[2];
+    struct lgi_rl_slot *found;  /* the key's slot, or NULL */
+    struct lgi_rl_slot *free;   /* empty, else the oldest idle; or NULL */
+    uint64_t min_tat;           /* earliest tat of the occupied slots */
+};
+
 /*
- * A key's slot in `set`, or a slot for it: an empty one, else the idle one
- * with the oldest tat.  NULL when every slot holds a busy bucket; then
- * *min_tat is the earliest time one of them becomes idle.
+ * Look for `fp` in both sets; when absent, choose a slot for it: an empty
+ * one (in the emptier set), else the idle one with the oldest tat.
+ *
+ * A bucket more than max_span + LG_RL_CLOCK_STEP ahead of `now` cannot
+ * come from a monotonic clock (every bucket was charged with a span of at
+ * most max_span): the clock was stepped back.  Such buckets are repaired
+ * here as lg_rl_decide() repairs its own, to just emptied for the longest
+ * span, so that after a step back new keys wait at most that long for a
+ * slot, not the whole step.
  */
-static struct lgi_rl_slot *
-find_slot(struct lgi_rl_set *set, uint64_t fp, uint64_t now, int *found,
-          struct lgi_rl_slot **free_slot, uint64_t *min_tat)
+static void
+probe(struct lgi_rl_probe *p, uint64_t fp, uint64_t now, uint64_t max_span)
 {
     struct lgi_rl_slot *empty = NULL, *oldest = NULL;
+    unsigned most_empty = 0, nsets = p->set[0] == p->set[1] ? 1 : 2;
 
-    *found = 0;
-    for (unsigned w = 0; w < LG_RL_STORE_WAYS; w++) {
-        struct lgi_rl_slot *sl = &set->slot[w];
+    p->found = NULL;
+    for (unsigned k = 0; k < nsets; k++) {
+        struct lgi_rl_slot *first_empty = NULL;
+        unsigned nempty = 0;
 
-        if (sl->fp == fp) {
-            *found = 1;
-            return sl;
+        for (unsigned w = 0; w < LG_RL_STORE_WAYS; w++) {
+            struct lgi_rl_slot *sl = &p->set[k]->slot[w];
+
+            if (sl->fp == fp) {
+                p->found = sl;
+                return;
+            }
+            if (sl->fp == 0) {
+                first_empty = first_empty != NULL ? first_empty : sl;
+                nempty++;
+                continue;
+            }
+            if (sl->tat > now && sl->tat - now > max_span + LG_RL_CLOCK_STEP) {
+                sl->tat =
+                    now > UINT64_MAX - max_span ? UINT64_MAX : now + max_span;
+            }
+            if (oldest == NULL || sl->tat < oldest->tat) {
+                oldest = sl;
+            }
         }
-        if (sl->fp == 0) {
-            empty = empty != NULL ? empty : sl;
-        } else if (oldest == NULL || sl->tat < oldest->tat) {
-            oldest = sl;
+        if (nempty > most_empty) {
+            most_empty = nempty;
+            empty = first_empty;
         }
     }
-    *min_tat = oldest != NULL ? oldest->tat : UINT64_MAX;
+    p->min_tat = oldest != NULL ? oldest->tat : UINT64_MAX;
     if (empty != NULL) {
-        *free_slot = empty;
+        p->free = empty;
     } else if (oldest != NULL && oldest->tat <= now) {
-        *free_slot = oldest; /* idle: forgetting it loses nothing */
+        p->free = oldest; /* idle: forgetting it loses nothing */
     } else {
-        *free_slot = NULL;
+        p->free = NULL;
     }
-    return NULL;
 }
 
 lg_status_t
@@ -180,13 +211,11 @@ lg_rl_store_decide(lg_rl_store_t *store, const lg_rl_limit_t *limit,
                    const void *key, size_t keylen, uint32_t cost,
                    uint64_t now_ns, lg_rl_result_t *out)
 {
-    unsigned char h8[crypto_shorthash_BYTES];
-    uint64_t h, fp, set_idx, min_tat = UINT64_MAX;
-    struct lgi_rl_set *set;
-    struct lgi_rl_slot *sl, *free_slot = NULL;
-    pthread_mutex_t *m;
+    unsigned char h16[crypto_shorthash_siphashx24_BYTES];
+    uint64_t h[2], fp, idx[2], max_span;
+    pthread_mutex_t *m[2];
+    struct lgi_rl_probe p;
     lg_rl_bucket_t b;
-    int found;
 
     if (out != NULL) {
         memset(out, 0, sizeof(*out));
@@ -195,54 +224,80 @@ lg_rl_store_decide(lg_rl_store_t *store, const lg_rl_limit_t *limit,
         (key == NULL && keylen != 0)) {
         return LG_E_INVAL;
     }
-    crypto_shorthash(h8, key != NULL ? key : (const void *)"",
-                     (unsigned long long)keylen, store->hkey);
-    memcpy(&h, h8, sizeof(h));
-    fp = h != 0 ? h : 1;
-    /* nsets <= 2^29: the product fits in 64 bits (Lemire's fastrange). */
-    set_idx = ((h >> 32) * store->nsets) >> 32;
-    set = &store->sets[set_idx];
-    m = &store->locks[set_idx & store->lock_mask].m;
+    /* Two-choice hashing: a key may live in either of two sets, which
+     * keeps sets from overflowing at loads where one choice would. */
+    crypto_shorthash_siphashx24(h16,
+                                key != NULL ? key : (const unsigned char *)"",
+                                (unsigned long long)keylen, store->hkey);
+    memcpy(h, h16, sizeof(h));
+    fp = h[0] != 0 ? h[0] : 1;
+    for (int k = 0; k < 2; k++) {
+        /* nsets <= 2^29: the product fits (Lemire's fastrange). */
+        idx[k] = ((h[k] >> 32) * store->nsets) >> 32;
+        p.set[k] = &store->sets[idx[k]];
+        /* Four cache misses in a large table: start them all at once. */
+        __builtin_prefetch(&p.set[k]->slot[0], 1);
+        __builtin_prefetch(&p.set[k]->slot[LG_RL_STORE_WAYS / 2], 1);
+    }
+    /* Stripes are locked in index order: no deadlock between two keys. */
+    m[0] = &store->locks[idx[0] & store->lock_mask].m;
+    m[1] = &store->locks[idx[1] & store->lock_mask].m;
+    if ((idx[0] & store->lock_mask) > (idx[1] & store->lock_mask)) {
+        pthread_mutex_t *t = m[0];
 
-    pthread_mutex_lock(m);
-    sl = find_slot(set, fp, now_ns, &found, &free_slot, &min_tat);
-    if (found) {
-        b.tat = sl->tat;
+        m[0] = m[1];
+        m[1] = t;
+    }
+
+    max_span = atomic_load_explicit(&store->max_span, memory_order_relaxed);
+    while (limit->span_ns > max_span &&
+           !atomic_compare_exchange_weak_explicit(
+               &store->max_span, &max_span, limit->span_ns,
+               memory_order_relaxed, memory_order_relaxed)) {
+    }
+    if (limit->span_ns > max_span) {
+        max_span = limit->span_ns;
+    }
+
+    pthread_mutex_lock(m[0]);
+    if (m[1] != m[0]) {
+        pthread_mutex_lock(m[1]);
+    }
+    probe(&p, fp, now_ns, max_span);
+    if (p.found != NULL) {
+        b.tat = p.found->tat;
         lgi_rl_decide(limit, &b, now_ns, cost, out);
-        sl->tat = b.tat;
-        pthread_mutex_unlock(m);
-        return LG_OK;
-    }
-    /* A new key: its bucket is fresh.  Only an admission that charged
-     * something needs a slot. */
-    b.tat = 0;
-    lgi_rl_decide(limit, &b, now_ns, cost, out);
-    if (!out->allowed || b.tat <= now_ns) {
-        pthread_mutex_unlock(m);
-        return LG_OK;
-    }
-    if (free_slot != NULL) {
-        if (free_slot->fp == 0) {
-            atomic_fetch_add_explicit(&store->entries, 1, memory_order_relaxed);
-        } else {
-            atomic_fetch_add_explicit(&store->evictions, 1,
-                                      memory_order_relaxed);
+        p.found->tat = b.tat;
+    } else {
+        /* A new key: its bucket is fresh.  Only an admission that charged
+         * something needs a slot. */
+        b.tat = 0;
+        lgi_rl_decide(limit, &b, now_ns, cost, out);
+        if (out->allowed && b.tat > now_ns) {
+            if (p.free != NULL) {
+                atomic_fetch_add_explicit(p.free->fp == 0 ? &store->entries
+                                                          : &store->evictions,
+                                          1, memory_order_relaxed);
+                p.free->fp = fp;
+                p.free->tat = b.tat;
+            } else {
+                /* Both sets are full of busy buckets: never evict one. */
+                atomic_fetch_add_explicit(&store->full, 1,
+                                          memory_order_relaxed);
+                out->flags |= LG_RL_R_STORE_FULL;
+                if ((store->flags & LG_RL_STORE_ADMIT_WHEN_FULL) == 0) {
+                    out->allowed = 0;
+                    out->remaining = 0;
+                    out->retry_after_ns = p.min_tat - now_ns; /* > 0 */
+                    out->reset_after_ns = out->retry_after_ns;
+                }
+            }
         }
-        free_slot->fp = fp;
-        free_slot->tat = b.tat;
-        pthread_mutex_unlock(m);
-        return LG_OK;
     }
-    pthread_mutex_unlock(m);
-    /* The set is full of busy buckets: never evict one of them. */
-    atomic_fetch_add_explicit(&store->full, 1, memory_order_relaxed);
-    out->flags |= LG_RL_R_STORE_FULL;
-    if ((store->flags & LG_RL_STORE_ADMIT_WHEN_FULL) == 0) {
-        out->allowed = 0;
-        out->remaining = 0;
-        out->retry_after_ns = min_tat - now_ns; /* > 0: all are busy */
-        out->reset_after_ns = out->retry_after_ns;
+    if (m[1] != m[0]) {
+        pthread_mutex_unlock(m[1]);
     }
+    pthread_mutex_unlock(m[0]);
     return LG_OK;
 }
 

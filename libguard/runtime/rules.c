@@ -125,6 +125,7 @@ lg_rules_info(const lg_rules_t *r, uint32_t idx, lg_rule_info_t *out)
     out->references = (const char *const *)rule->refs;
     out->views = rule->views;
     out->paranoia = rule->paranoia;
+    out->validate = lgi_validator_name(rule->validate);
     return LG_OK;
 }
 

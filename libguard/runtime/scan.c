@@ -54,6 +54,7 @@ struct lg_scratch {
     struct lgi_view pview;   /* a decoded payload, normalized */
     struct lgi_decoded dec;  /* decoded payloads */
     const lg_leak_t *leak;   /* borrowed, or NULL */
+    struct lgi_vctx vctx;    /* what validators consult (allowed hosts) */
     lg_span_t *spans;        /* limits.max_findings, for the leak detector */
 
     /* the scan in progress */
@@ -120,6 +121,10 @@ lg_scratch_free(lg_scratch_t *s)
     lgi_free(s->findings);
     lgi_free(s->rs);
     lgi_free(s->spans);
+    for (size_t i = 0; i < s->vctx.nhosts; i++) {
+        lgi_free(s->vctx.hosts[i]);
+    }
+    lgi_free(s->vctx.hosts);
     lgi_free(s->buf);
     lgi_view_free(&s->norm);
     lgi_view_free(&s->leet);
@@ -206,6 +211,79 @@ lg_scratch_set_leak(lg_scratch_t *s, const lg_leak_t *leak)
         return LG_E_SCRATCH_IN_USE;
     }
     s->leak = leak;
+    atomic_flag_clear_explicit(&s->busy, memory_order_release);
+    return LG_OK;
+}
+
+static bool
+host_ok(const char *h)
+{
+    size_t n = h != NULL ? strlen(h) : 0;
+
+    if (n == 0 || n > 253) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = h[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '-')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+lg_status_t
+lg_scratch_allow_hosts(lg_scratch_t *s, const char *const *hosts, size_t n)
+{
+    char **list = NULL;
+    size_t k = 0;
+    lg_status_t rc = LG_OK;
+
+    if (s == NULL || (hosts == NULL && n > 0)) {
+        return LG_E_INVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!host_ok(hosts[i])) {
+            return LG_E_INVAL;
+        }
+    }
+    if (n > 0) {
+        list = lgi_calloc(n, sizeof(*list));
+        if (list == NULL) {
+            return LG_E_NOMEM;
+        }
+        for (; k < n; k++) {
+            list[k] = lgi_strdup(hosts[k]);
+            if (list[k] == NULL) {
+                rc = LG_E_NOMEM;
+                break;
+            }
+            for (char *c = list[k]; *c != '\0'; c++) {
+                if (*c >= 'A' && *c <= 'Z') {
+                    *c = (char)(*c | 0x20);
+                }
+            }
+        }
+    }
+    if (rc == LG_OK &&
+        atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire)) {
+        rc = LG_E_SCRATCH_IN_USE;
+    }
+    if (rc != LG_OK) {
+        for (size_t i = 0; i < k; i++) {
+            lgi_free(list[i]);
+        }
+        lgi_free(list);
+        return rc;
+    }
+    for (size_t i = 0; i < s->vctx.nhosts; i++) {
+        lgi_free(s->vctx.hosts[i]);
+    }
+    lgi_free(s->vctx.hosts);
+    s->vctx.hosts = list;
+    s->vctx.nhosts = n;
     atomic_flag_clear_explicit(&s->busy, memory_order_release);
     return LG_OK;
 }
@@ -473,7 +551,8 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
      * back into the pattern's own finding, the two overlap and merge, with
      * no search at all.  Runs of matches on hostile input (spaced letters,
      * repeated pairs) cost O(1) each this way. */
-    if (rule->confirm == NULL && mine != NULL && end > mine->end &&
+    if (rule->confirm == NULL && rule->validate == LGI_VAL_NONE &&
+        mine != NULL && end > mine->end &&
         end - mine->end <= r->patterns[id].min_width) {
         mine->end = end;
         return 0;
@@ -499,6 +578,11 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
         if (!st->conf_ok) {
             return 0;
         }
+    }
+    if (rule->validate != LGI_VAL_NONE &&
+        !lgi_validate(rule->validate, s->data + start, end - start,
+                      &s->vctx)) {
+        return 0;
     }
     if (last != NULL && start <= last->end && end >= last->start) {
         if (start < last->start) {

@@ -13,7 +13,7 @@
  *     u32 nrules, u32 npatterns
  *     per rule: str id, str pack, str description, str file, u32 line,
  *       u32 category, u32 severity, u32 score, u32 applies_to, u32 views,
- *       u32 paranoia,
+ *       u32 paranoia, u32 validate,
  *       u32 first_pattern, u32 npatterns, u32 has_confirm [str confirm],
  *       u32 confirm_flags, u32 ntags {str}, u32 nrefs {str}
  *     per pattern: str regex, u32 flags, u32 rule
@@ -33,7 +33,8 @@
 #include "internal/lg_internal.h"
 
 #define LGI_DB_MAGIC "LGRB"
-#define LGI_DB_FORMAT 3u /* 2: rules carry views; 3: and paranoia levels */
+/* 2: rules carry views; 3: paranoia levels; 4: validators */
+#define LGI_DB_FORMAT 4u
 #define LGI_DB_HEADER 64u
 #define LGI_DB_MAX_STR (1u << 20)
 
@@ -178,6 +179,7 @@ lg_rules_serialize(const lg_rules_t *r, void **buf, size_t *len)
         w_u32(&w, ru->applies_to);
         w_u32(&w, ru->views);
         w_u32(&w, ru->paranoia);
+        w_u32(&w, ru->validate);
         w_u32(&w, ru->first_pattern);
         w_u32(&w, ru->npatterns);
         w_u32(&w, ru->confirm_src != NULL);
@@ -380,7 +382,7 @@ parse_payload(lg_rules_t *r, struct rbuf *rb)
     lg_status_t rc;
 
     /* Minimum encodings: a rule is at least 14 u32s, a pattern 3. */
-    if (rb->bad || nrules > rb->left / 68 || npat > rb->left / 12) {
+    if (rb->bad || nrules > rb->left / 72 || npat > rb->left / 12) {
         return LG_E_DB_FORMAT;
     }
     if (nrules > 0) {
@@ -404,6 +406,7 @@ parse_payload(lg_rules_t *r, struct rbuf *rb)
         ru->applies_to = r_u32(rb);
         ru->views = r_u32(rb);
         ru->paranoia = r_u32(rb);
+        ru->validate = r_u32(rb);
         ru->first_pattern = r_u32(rb);
         ru->npatterns = r_u32(rb);
         if (r_u32(rb) != 0) {
@@ -425,6 +428,7 @@ parse_payload(lg_rules_t *r, struct rbuf *rb)
             ru->applies_to == 0 || (ru->applies_to & ~LG_DIR_BOTH) != 0 ||
             ru->views == 0 || (ru->views & ~LG_VIEW_ALL) != 0 ||
             ru->paranoia == 0 || ru->paranoia > LG_PARANOIA_MAX ||
+            ru->validate >= LGI_VAL_COUNT ||
             ru->npatterns == 0 || ru->first_pattern > npat ||
             ru->npatterns > npat - ru->first_pattern ||
             (ru->confirm_flags & ~LGI_PAT_ALL) != 0) {

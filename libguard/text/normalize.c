@@ -248,10 +248,14 @@ ascii_unchanged(const uint8_t *in, size_t len, uint32_t t)
 {
     const bool leet = (t & LGI_NORM_LEET) != 0;
     const bool sp = (t & LGI_NORM_SPACING) != 0;
+    unsigned iso = 0; /* spaced-out Hangul syllables in a row */
 
     for (size_t i = 0; i < len; i++) {
         uint32_t k = ascii_cls[in[i]], kn, kp;
 
+        if (!(k & (C_WS | C_SEP | C_HIGH))) {
+            iso = 0;
+        }
         if (k == 0 || k == C_DIGIT) {
             continue; /* punctuation, digits that are no leet */
         }
@@ -271,6 +275,15 @@ ascii_unchanged(const uint8_t *in, size_t len, uint32_t t)
             if (!((c >= 0xac00 && c <= 0xd7a3) ||
                   (c >= 0x3131 && c <= 0x318e && c != 0x3164))) {
                 return false;
+            }
+            /* five one-syllable tokens in a row may be spaced-out text */
+            if ((i == 0 || (ascii_cls[in[i - 1]] & (C_WS | C_SEP))) &&
+                (i + 3 == len || (ascii_cls[in[i + 3]] & (C_WS | C_SEP)))) {
+                if (sp && ++iso >= 5) {
+                    return false;
+                }
+            } else {
+                iso = 0;
             }
             i += 2;
             continue;
@@ -366,12 +379,14 @@ nf_boundary(const UNormalizer2 *nf, uint32_t c)
     return unorm2_hasBoundaryBefore(nf, (UChar32)c) != 0;
 }
 
-/* Scripts whose marks are decoration an attacker can pile on: Latin, Greek,
- * Cyrillic, Armenian and their extensions. */
+/* Latin and its extensions, whose marks are decoration an attacker can pile
+ * on ("ìgnórè").  Greek and Cyrillic keep theirs (й, ё, ї are letters of
+ * their own); a Latin look-alike with marks has become Latin by now. */
 static bool
 marks_strippable(uint32_t base)
 {
-    return base < 0x590 || (base >= 0x1d00 && base < 0x2000) ||
+    return base < 0x370 || (base >= 0x1d00 && base < 0x1dc0) ||
+           (base >= 0x1e00 && base < 0x1f00) ||
            (base >= 0x2c60 && base < 0x2c80) ||
            (base >= 0xa720 && base < 0xa800) ||
            (base >= 0xab30 && base < 0xab70);
@@ -409,7 +424,8 @@ nfkc_segment(struct lgi_view *v, const struct lgi_unit *src, size_t m,
     const utf8proc_option_t opt =
         UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
     utf8proc_ssize_t pos = 0, w = 0;
-    bool strip_all = false;
+    bool strip_all = false, strip_generic;
+    size_t nmarks = 0;
     lg_status_t rc;
 
     for (size_t i = 0; i < m; i++) {
@@ -459,9 +475,15 @@ nfkc_segment(struct lgi_view *v, const struct lgi_unit *src, size_t m,
         }
     }
     for (utf8proc_ssize_t p = 0; p < pos; p++) {
+        nmarks += is_mark((uint32_t)v->tmp[p]);
+    }
+    /* On other scripts one generic mark is part of a letter (й = и + the
+     * breve); a stack of them is decoration. */
+    strip_generic = strip_all || nmarks >= 2;
+    for (utf8proc_ssize_t p = 0; p < pos; p++) {
         uint32_t c = (uint32_t)v->tmp[p];
 
-        if (!is_mark(c) || !(strip_all || mark_generic(c))) {
+        if (!is_mark(c) || !(strip_all || (strip_generic && mark_generic(c)))) {
             v->tmp[w++] = v->tmp[p];
         }
     }
@@ -496,7 +518,10 @@ stage_nfkc(struct lgi_view *v, int from, size_t n, size_t limit, size_t *nout)
         size_t j = i + 1;
         utf8proc_ssize_t m;
 
-        while (j < n && j - i < LGI_SEG_MAX && !nf_boundary(nf, src[j].cp)) {
+        /* Whitespace ends a segment: what follows it (an ignorable that
+         * NFKC would fold into the space's segment) keeps its own span. */
+        while (j < n && j - i < LGI_SEG_MAX && !is_ws(src[j - 1].cp) &&
+               !nf_boundary(nf, src[j].cp)) {
             j++;
         }
         /* Hangul syllables and compatibility jamo stay as written (NFKC
@@ -541,6 +566,15 @@ skel_excluded(uint32_t c)
 }
 
 /* The cache slot holding c's skeleton, computed on a miss. */
+static const struct {
+    uint32_t cp;
+    char latin;
+} skel_fix[] = {
+    {0x04cf, 'l'}, /* Cyrillic small palochka; ICU: i */
+    {0x03ba, 'k'}, /* Greek small kappa; ICU: none */
+    {0x03c7, 'x'}, /* Greek small chi; ICU: none */
+};
+
 static size_t
 skel_slot(struct lgi_view *v, uint32_t c)
 {
@@ -553,36 +587,100 @@ skel_slot(struct lgi_view *v, uint32_t c)
     if (k->cp[h] == c) {
         return h;
     }
-    if (c >= 0x10000) {
-        in[0] = (UChar)(0xd7c0u + (c >> 10));
-        in[1] = (UChar)(0xdc00u | (c & 0x3ffu));
-        inlen = 2;
-    } else {
-        in[0] = (UChar)c;
-    }
-    outlen = uspoof_getSkeleton((const USpoofChecker *)v->spoof, 0, in, inlen,
-                                out, 8, &err);
-    k->cp[h] = c;
-    k->len[h] = 0;
-    if (U_FAILURE(err) || outlen <= 0 || outlen > (int32_t)SKEL_MAX) {
-        return h;
-    }
-    for (int32_t i = 0; i < outlen; i++) {
-        if (out[i] >= 0x80 || out[i] == 0) {
+    /* Where ICU's skeleton is not the Latin letter a reader sees. */
+    for (size_t i = 0; i < sizeof(skel_fix) / sizeof(skel_fix[0]); i++) {
+        if (skel_fix[i].cp == c) {
+            k->cp[h] = c;
+            k->len[h] = 1;
+            k->s[h][0] = skel_fix[i].latin;
             return h;
         }
-        k->s[h][i] = (char)out[i];
     }
-    k->len[h] = (uint8_t)outlen;
+    k->cp[h] = c;
+    k->len[h] = 0;
+    /* The small letter's skeleton first: ICU maps capital I-like letters
+     * to "l" (the prototype of I, l and 1), which a reader of "Іgnore"
+     * does not see.  The capital's own skeleton when the small letter
+     * has none (Greek Η: H, η: none). */
+    for (int pass = 0; pass < 2 && k->len[h] == 0; pass++) {
+        uint32_t x = pass == 0 ? (uint32_t)utf8proc_tolower((int32_t)c) : c;
+        bool ascii = true;
+
+        if (pass == 1 && x == (uint32_t)utf8proc_tolower((int32_t)c)) {
+            break; /* no capital: already tried */
+        }
+        inlen = 1;
+        if (x >= 0x10000) {
+            in[0] = (UChar)(0xd7c0u + (x >> 10));
+            in[1] = (UChar)(0xdc00u | (x & 0x3ffu));
+            inlen = 2;
+        } else {
+            in[0] = (UChar)x;
+        }
+        err = U_ZERO_ERROR;
+        outlen = uspoof_getSkeleton((const USpoofChecker *)v->spoof, 0, in,
+                                    inlen, out, 8, &err);
+        if (U_FAILURE(err) || outlen <= 0 || outlen > (int32_t)SKEL_MAX) {
+            continue;
+        }
+        for (int32_t i = 0; i < outlen; i++) {
+            ascii = ascii && out[i] < 0x80 && out[i] != 0;
+        }
+        if (!ascii) {
+            continue;
+        }
+        for (int32_t i = 0; i < outlen; i++) {
+            k->s[h][i] = (char)out[i];
+        }
+        k->len[h] = (uint8_t)outlen;
+    }
     return h;
 }
 
+/* A letter or mark of any script, or a digit: what words are made of. */
+static bool
+in_word(uint32_t c)
+{
+    return is_word(c) || is_mark(c);
+}
+
+/*
+ * The word u[i..*end) around position i qualifies for look-alike mapping
+ * when it mixes scripts (holds an ASCII letter or digit) or when every
+ * character in it that is not ASCII has a Latin look-alike: "іgnоrе" with
+ * Cyrillic і о е, or an all-Cyrillic "ѕеер".  A genuine Russian or Greek
+ * word nearly always holds a letter without one ("игнорируй": и), so it
+ * stays as written and rules in that script still match it.
+ */
+static bool
+word_maps(struct lgi_view *v, const struct lgi_unit *u, size_t n, size_t i,
+          size_t *end)
+{
+    bool ascii = false, all = true;
+    size_t j = i;
+
+    while (j < n && in_word(u[j].cp)) {
+        uint32_t c = u[j].cp;
+
+        if (c < 0x80) {
+            ascii = true;
+        } else if (!is_mark(c) &&
+                   (skel_excluded(c) || v->skel->len[skel_slot(v, c)] == 0)) {
+            all = false;
+        }
+        j++;
+    }
+    *end = j;
+    return ascii || all;
+}
+
 static lg_status_t
-stage_confusable(struct lgi_view *v, int from, size_t n, uint32_t t,
-                 size_t limit, size_t *nout)
+stage_confusable(struct lgi_view *v, int from, size_t n, size_t limit,
+                 size_t *nout)
 {
     int to = 1 - from;
-    size_t w = 0;
+    size_t w = 0, word_end = 0;
+    bool word_ok = true;
     lg_status_t rc;
 
     if (v->spoof == NULL) {
@@ -606,7 +704,14 @@ stage_confusable(struct lgi_view *v, int from, size_t n, uint32_t t,
         struct lgi_unit u = v->u[from][i];
         size_t slot;
 
-        if (u.cp < 0x80 || skel_excluded(u.cp)) {
+        if (i >= word_end) {
+            word_ok = true;
+            word_end = i + 1;
+            if (in_word(u.cp)) {
+                word_ok = word_maps(v, v->u[from], n, i, &word_end);
+            }
+        }
+        if (u.cp < 0x80 || skel_excluded(u.cp) || !word_ok) {
             v->u[to][w++] = u;
             continue;
         }
@@ -620,9 +725,6 @@ stage_confusable(struct lgi_view *v, int from, size_t n, uint32_t t,
         for (size_t k = 0; k < v->skel->len[slot] && rc == LG_OK; k++) {
             uint32_t c = (uint8_t)v->skel->s[slot][k];
 
-            if ((t & LGI_NORM_NFKC_CF) && c >= 'A' && c <= 'Z') {
-                c |= 0x20u;
-            }
             v->u[to][w] = u;
             v->u[to][w++].cp = c;
         }
@@ -685,32 +787,56 @@ match_pieces(const struct lgi_unit *u, size_t n, size_t i)
     }
 }
 
-/* "i g n o r e": >= 3 single letters separated by equally long runs of
- * whitespace/separators.  Returns the end of the last letter, or 0. */
-static size_t
-match_spaced(const struct lgi_unit *u, size_t n, size_t i)
+/* A letter of any script (not a digit). */
+static bool
+is_letter(uint32_t c)
 {
-    size_t p = i + 1, gap = 0, count = 1, end = i + 1;
+    if (c < 0x80) {
+        return is_alpha(c);
+    }
+    utf8proc_category_t k = utf8proc_category((utf8proc_int32_t)c);
 
-    if (p < n && is_word(u[p].cp)) {
+    return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+}
+
+/*
+ * Spaced-out text, "i g n o r e   a l l": a run of single letters, each
+ * with no letter or digit beside it, separated by runs of whitespace and
+ * . - _ *.  The shortest gap in the run separates the letters of a word;
+ * longer gaps separate words, so words of one or two letters are joined
+ * too ("m e").  At least 3 letters, or 5 when the run holds a letter that
+ * is not ASCII (Korean has many one-syllable words).  Returns the end of
+ * the last letter, or 0, and the shortest gap in *gap.
+ */
+static size_t
+spaced_run(const struct lgi_unit *u, size_t n, size_t i, size_t *gap)
+{
+    size_t p = i, count = 1, g = SIZE_MAX;
+    bool wide = u[i].cp >= 0x80;
+
+    if (i + 1 < n && in_word(u[i + 1].cp)) {
         return 0;
     }
     for (;;) {
-        size_t q = p;
+        size_t q = p + 1, r = q;
 
-        while (q < n && (is_ws(u[q].cp) || is_sepc(u[q].cp))) {
-            q++;
+        while (r < n && (is_ws(u[r].cp) || is_sepc(u[r].cp))) {
+            r++;
         }
-        if (q == p || q >= n || (gap != 0 && q - p != gap) ||
-            !is_alpha(u[q].cp) || (q + 1 < n && is_word(u[q + 1].cp))) {
+        if (r == q || r >= n || !is_letter(u[r].cp) ||
+            (r + 1 < n && in_word(u[r + 1].cp))) {
             break;
         }
-        gap = q - p;
+        g = r - q < g ? r - q : g;
+        wide = wide || u[r].cp >= 0x80;
         count++;
-        end = q + 1;
-        p = q + 1;
+        p = r;
     }
-    return count >= 3 ? end : 0;
+    if (count < (wide ? 5u : 3u)) {
+        return 0;
+    }
+    *gap = g;
+    return p + 1;
 }
 
 /* In place: every write index is at most the read index. */
@@ -722,7 +848,7 @@ stage_spacing(struct lgi_unit *u, size_t n)
 
     while (r < n) {
         uint32_t c = u[r].cp;
-        size_t end;
+        size_t end, gap;
 
         if (is_ws(c)) {
             size_t q = r;
@@ -746,16 +872,34 @@ stage_spacing(struct lgi_unit *u, size_t n)
             r = q;
             continue;
         }
-        if (is_alpha(c) && !is_word(prev) && !is_sepc(prev)) {
-            end = match_pieces(u, n, r);
-            if (end == 0) {
-                end = match_spaced(u, n, r);
-            }
+        if (is_letter(c) && !in_word(prev) && !is_sepc(prev)) {
+            end = c < 0x80 ? match_pieces(u, n, r) : 0;
             if (end != 0) {
                 for (; r < end; r++) {
                     if (is_alpha(u[r].cp)) {
                         u[w++] = u[r];
                     }
+                }
+                prev = u[end - 1].cp;
+                continue;
+            }
+            end = spaced_run(u, n, r, &gap);
+            if (end != 0) {
+                u[w++] = u[r++];
+                while (r < end) {
+                    size_t q = r;
+
+                    while (!is_letter(u[q].cp)) {
+                        q++;
+                    }
+                    if (q - r > gap) { /* a word boundary: one space */
+                        u[w].s = u[r].s;
+                        u[w].e = u[q - 1].e;
+                        u[w].cp = ' ';
+                        w++;
+                    }
+                    u[w++] = u[q];
+                    r = q + 1;
                 }
                 prev = u[end - 1].cp;
                 continue;
@@ -847,12 +991,15 @@ lgi_normalize(const uint8_t *in, size_t len, uint32_t transforms,
     }
     limit = len > (SIZE_MAX - 64) / 4 ? SIZE_MAX : 4 * len + 64;
     rc = stage_decode(in, len, transforms, v, &n);
-    if (rc == LG_OK && (transforms & LGI_NORM_NFKC_CF)) {
-        rc = stage_nfkc(v, cur, n, limit, &n);
+    /* Look-alikes before case folding: folding first would turn capital
+     * Cyrillic and Greek letters into small ones that have no Latin
+     * look-alike. */
+    if (rc == LG_OK && (transforms & LGI_NORM_CONFUSABLE)) {
+        rc = stage_confusable(v, cur, n, limit, &n);
         cur = 1 - cur;
     }
-    if (rc == LG_OK && (transforms & LGI_NORM_CONFUSABLE)) {
-        rc = stage_confusable(v, cur, n, transforms, limit, &n);
+    if (rc == LG_OK && (transforms & LGI_NORM_NFKC_CF)) {
+        rc = stage_nfkc(v, cur, n, limit, &n);
         cur = 1 - cur;
     }
     if (rc == LG_OK && (transforms & LGI_NORM_LEET)) {

@@ -193,7 +193,8 @@ lg_key_from_paserk(const char *s, size_t len, lg_key_t **out)
     if (st != LG_OK) {
         return st;
     }
-    if (sodium_base642bin(raw, sizeof(raw), s + plen, len - plen, NULL, &got,
+    if (!lgi_b64url_valid(s + plen, len - plen) ||
+        sodium_base642bin(raw, sizeof(raw), s + plen, len - plen, NULL, &got,
                           NULL, B64) != 0 ||
         got != kd->len) {
         st = LG_E_INVAL;

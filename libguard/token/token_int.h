@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "internal/lg_internal.h"
+#include "../internal/lg_internal.h"
 #include "libguard/lg_token.h"
 
 /* Ed25519 secret keys are seed || public key; the largest raw key. */
@@ -26,6 +26,27 @@ static inline size_t
 lgi_b64_len(size_t n)
 {
     return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+}
+
+/*
+ * Whether s[0..n) is all base64url characters.  libsodium 1.0.18's
+ * sodium_base642bin() takes some bytes >= 0x80 for base64 characters (its
+ * constant-time comparisons go wrong on sign-extended chars), which would
+ * make PASERKs and tokens malleable; every decode checks this first.  No
+ * data-dependent branch: PASERK strings are secret.
+ */
+static inline int
+lgi_b64url_valid(const char *s, size_t n)
+{
+    unsigned bad = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)s[i];
+
+        bad |= 1u ^ (unsigned)((c - 'A' < 26u) | (c - 'a' < 26u) |
+                               (c - '0' < 10u) | (c == '-') | (c == '_'));
+    }
+    return bad == 0;
 }
 
 /*

