@@ -28,6 +28,7 @@
 struct lgi_skel {
     uint32_t cp[SKEL_SLOTS]; /* UINT32_MAX: empty slot */
     uint8_t len[SKEL_SLOTS]; /* 0: no ASCII skeleton, keep the char */
+    uint8_t own[SKEL_SLOTS]; /* the small letter has one of its own */
     char s[SKEL_SLOTS][SKEL_MAX];
 };
 
@@ -592,21 +593,24 @@ skel_slot(struct lgi_view *v, uint32_t c)
         if (skel_fix[i].cp == c) {
             k->cp[h] = c;
             k->len[h] = 1;
+            k->own[h] = 1;
             k->s[h][0] = skel_fix[i].latin;
             return h;
         }
     }
     k->cp[h] = c;
     k->len[h] = 0;
+    k->own[h] = 0;
     /* The small letter's skeleton first: ICU maps capital I-like letters
      * to "l" (the prototype of I, l and 1), which a reader of "Іgnore"
-     * does not see.  The capital's own skeleton when the small letter
-     * has none (Greek Η: H, η: none). */
+     * does not see.  The capital's skeleton when the small letter has none
+     * (Greek η: none, Η: H; Cyrillic м: none, М: M). */
     for (int pass = 0; pass < 2 && k->len[h] == 0; pass++) {
-        uint32_t x = pass == 0 ? (uint32_t)utf8proc_tolower((int32_t)c) : c;
+        uint32_t lo = (uint32_t)utf8proc_tolower((int32_t)c);
+        uint32_t x = pass == 0 ? lo : (uint32_t)utf8proc_toupper((int32_t)lo);
         bool ascii = true;
 
-        if (pass == 1 && x == (uint32_t)utf8proc_tolower((int32_t)c)) {
+        if (pass == 1 && x == lo) {
             break; /* no capital: already tried */
         }
         inlen = 1;
@@ -629,12 +633,46 @@ skel_slot(struct lgi_view *v, uint32_t c)
         if (!ascii) {
             continue;
         }
+        /* ICU's prototype of m is "rn" (of Cyrillic м too): a reader
+         * sees m. */
+        if (outlen == 2 && out[0] == 'r' && out[1] == 'n') {
+            out[0] = 'm';
+            outlen = 1;
+        }
+        k->own[h] = pass == 0;
         for (int32_t i = 0; i < outlen; i++) {
-            k->s[h][i] = (char)out[i];
+            char a = (char)out[i];
+
+            /* a small letter read through its capital stays small */
+            if (pass == 1 && c == lo && a >= 'A' && a <= 'Z') {
+                a = (char)(a | 0x20);
+            }
+            k->s[h][i] = a;
         }
         k->len[h] = (uint8_t)outlen;
     }
     return h;
+}
+
+/* True when NFKC alone turns c into ASCII (fullwidth forms, ligatures,
+ * circled letters): that stage maps it letter for letter, where a
+ * skeleton might not ("ｍ" -> "rn"). */
+static bool
+compat_ascii(uint32_t c)
+{
+    utf8proc_int32_t d[8];
+    utf8proc_ssize_t k = utf8proc_decompose_char(
+        (utf8proc_int32_t)c, d, 8, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, NULL);
+
+    if (k <= 0 || k > 8) {
+        return false;
+    }
+    for (utf8proc_ssize_t i = 0; i < k; i++) {
+        if (d[i] >= 0x80) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* A letter or mark of any script, or a digit: what words are made of. */
@@ -647,10 +685,11 @@ in_word(uint32_t c)
 /*
  * The word u[i..*end) around position i qualifies for look-alike mapping
  * when it mixes scripts (holds an ASCII letter or digit) or when every
- * character in it that is not ASCII has a Latin look-alike: "іgnоrе" with
- * Cyrillic і о е, or an all-Cyrillic "ѕеер".  A genuine Russian or Greek
- * word nearly always holds a letter without one ("игнорируй": и), so it
- * stays as written and rules in that script still match it.
+ * character in it that is not ASCII has a Latin look-alike of its own (not
+ * only through its capital): "іgnоrе" with Cyrillic і о е, or an
+ * all-Cyrillic "ѕеер".  A genuine Russian or Greek word nearly always
+ * holds a letter without one ("игнорируй": и; "все": в), so it stays as
+ * written and rules in that script still match it.
  */
 static bool
 word_maps(struct lgi_view *v, const struct lgi_unit *u, size_t n, size_t i,
@@ -664,9 +703,13 @@ word_maps(struct lgi_view *v, const struct lgi_unit *u, size_t n, size_t i,
 
         if (c < 0x80) {
             ascii = true;
-        } else if (!is_mark(c) &&
-                   (skel_excluded(c) || v->skel->len[skel_slot(v, c)] == 0)) {
-            all = false;
+        } else if (!is_mark(c)) {
+            size_t slot = skel_excluded(c) ? 0 : skel_slot(v, c);
+
+            if (skel_excluded(c) || v->skel->len[slot] == 0 ||
+                !v->skel->own[slot]) {
+                all = false;
+            }
         }
         j++;
     }
@@ -675,8 +718,8 @@ word_maps(struct lgi_view *v, const struct lgi_unit *u, size_t n, size_t i,
 }
 
 static lg_status_t
-stage_confusable(struct lgi_view *v, int from, size_t n, size_t limit,
-                 size_t *nout)
+stage_confusable(struct lgi_view *v, int from, size_t n, uint32_t t,
+                 size_t limit, size_t *nout)
 {
     int to = 1 - from;
     size_t w = 0, word_end = 0;
@@ -711,7 +754,8 @@ stage_confusable(struct lgi_view *v, int from, size_t n, size_t limit,
                 word_ok = word_maps(v, v->u[from], n, i, &word_end);
             }
         }
-        if (u.cp < 0x80 || skel_excluded(u.cp) || !word_ok) {
+        if (u.cp < 0x80 || skel_excluded(u.cp) || !word_ok ||
+            ((t & LGI_NORM_NFKC_CF) && compat_ascii(u.cp))) {
             v->u[to][w++] = u;
             continue;
         }
@@ -995,7 +1039,7 @@ lgi_normalize(const uint8_t *in, size_t len, uint32_t transforms,
      * Cyrillic and Greek letters into small ones that have no Latin
      * look-alike. */
     if (rc == LG_OK && (transforms & LGI_NORM_CONFUSABLE)) {
-        rc = stage_confusable(v, cur, n, limit, &n);
+        rc = stage_confusable(v, cur, n, transforms, limit, &n);
         cur = 1 - cur;
     }
     if (rc == LG_OK && (transforms & LGI_NORM_NFKC_CF)) {
