@@ -162,6 +162,8 @@ typedef struct lg_rule_info {
     uint32_t views;          /**< LG_VIEW_* bits the rule is matched in */
     uint32_t paranoia;       /**< lowest paranoia level it runs at, 1..4 */
     const char *validate;    /**< validator run on each match, or NULL */
+    const char *entity;      /**< what a match is ("EMAIL", "AWS_KEY"),
+                                  for typed redaction; or NULL */
 } lg_rule_info_t;
 
 /**

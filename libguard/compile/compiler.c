@@ -60,6 +60,7 @@ lgi_crule_clear(struct lgi_crule *r)
     }
     lgi_free(r->patterns);
     lgi_free(r->confirm);
+    lgi_free(r->entity);
     for (size_t i = 0; i < r->ntags; i++) {
         lgi_free(r->tags[i]);
     }
@@ -582,6 +583,12 @@ fill_rules(const lg_compiler_t *c, lg_rules_t *r)
                 return LG_E_NOMEM;
             }
             d->confirm_flags = s->flags;
+        }
+        if (s->entity != NULL) {
+            d->entity = lgi_strdup(s->entity);
+            if (d->entity == NULL) {
+                return LG_E_NOMEM;
+            }
         }
         if (s->ntags > 0) {
             d->tags = strv_dup(s->tags, s->ntags);

@@ -477,13 +477,14 @@ enum {
     F_VIEWS,
     F_PARANOIA,
     F_VALIDATE,
+    F_ENTITY,
     F_COUNT
 };
 
 static const char *const rule_keys[F_COUNT] = {
     "id",    "category", "description", "severity", "score",      "applies_to",
     "flags", "patterns", "confirm",     "tags",     "references", "tests",
-    "views", "paranoia", "validate"};
+    "views", "paranoia", "validate", "entity"};
 
 static const struct {
     const char *name;
@@ -957,6 +958,18 @@ parse_rule(struct ystate *st, yaml_node_t *map)
     r->views = st->pack_views;
     if (f[F_VIEWS].val != NULL) {
         parse_views(st, f[F_VIEWS].val, &r->views);
+    }
+    if (f[F_ENTITY].val != NULL &&
+        want_str(st, f[F_ENTITY].val, "'entity'", false, false)) {
+        if (!lgi_entity_ok(
+                (const char *)f[F_ENTITY].val->data.scalar.value,
+                f[F_ENTITY].val->data.scalar.length)) {
+            yerr(st, f[F_ENTITY].val,
+                 "invalid entity (use 1 to 32 of A-Z 0-9 _, starting with "
+                 "a letter, e.g. EMAIL)");
+        } else {
+            r->entity = dup_str(st, f[F_ENTITY].val);
+        }
     }
     r->validate = LGI_VAL_NONE;
     if (f[F_VALIDATE].val != NULL &&

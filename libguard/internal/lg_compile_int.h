@@ -60,6 +60,7 @@ struct lgi_crule {
     uint32_t views; /* LG_VIEW_* */
     uint32_t paranoia; /* 1..LG_PARANOIA_MAX */
     uint32_t validate; /* LGI_VAL_* */
+    char *entity;      /* or NULL */
     uint32_t flags;
     struct lgi_cpattern *patterns;
     uint32_t npatterns;

@@ -89,6 +89,7 @@ struct lgi_rule {
     uint32_t views;           /* LG_VIEW_* */
     uint32_t paranoia;        /* 1..LG_PARANOIA_MAX */
     uint32_t validate;        /* LGI_VAL_*, 0 for none */
+    char *entity;             /* entity type ("EMAIL"), or NULL */
     uint32_t first_pattern;   /* into lg_rules.patterns */
     uint32_t npatterns;
     char *confirm_src;        /* PCRE2 source, or NULL */
@@ -120,6 +121,9 @@ struct lg_rules {
 LGI_HIDDEN lg_rules_t *lgi_rules_alloc(void);
 /* Free everything regardless of refs (used on failure paths). */
 LGI_HIDDEN void lgi_rules_destroy(lg_rules_t *r);
+
+/* An entity type name: [A-Z][A-Z0-9_]{0,31}. */
+LGI_HIDDEN bool lgi_entity_ok(const char *s, size_t len);
 
 /* Every LG_PAT_* bit, for validating loaded flags. */
 #define LGI_PAT_ALL 0x1fu

@@ -48,6 +48,7 @@ lgi_rules_destroy(lg_rules_t *r)
             lgi_free(rule->description);
             lgi_free(rule->file);
             lgi_free(rule->confirm_src);
+            lgi_free(rule->entity);
             pcre2_code_free(rule->confirm);
             strv_free(rule->tags, rule->ntags);
             strv_free(rule->refs, rule->nrefs);
@@ -126,6 +127,7 @@ lg_rules_info(const lg_rules_t *r, uint32_t idx, lg_rule_info_t *out)
     out->views = rule->views;
     out->paranoia = rule->paranoia;
     out->validate = lgi_validator_name(rule->validate);
+    out->entity = rule->entity;
     return LG_OK;
 }
 

@@ -13,7 +13,7 @@
  *     u32 nrules, u32 npatterns
  *     per rule: str id, str pack, str description, str file, u32 line,
  *       u32 category, u32 severity, u32 score, u32 applies_to, u32 views,
- *       u32 paranoia, u32 validate,
+ *       u32 paranoia, u32 validate, u32 has_entity [str entity],
  *       u32 first_pattern, u32 npatterns, u32 has_confirm [str confirm],
  *       u32 confirm_flags, u32 ntags {str}, u32 nrefs {str}
  *     per pattern: str regex, u32 flags, u32 rule
@@ -33,8 +33,8 @@
 #include "internal/lg_internal.h"
 
 #define LGI_DB_MAGIC "LGRB"
-/* 2: rules carry views; 3: paranoia levels; 4: validators */
-#define LGI_DB_FORMAT 4u
+/* 2: rules carry views; 3: paranoia levels; 4: validators; 5: entities */
+#define LGI_DB_FORMAT 5u
 #define LGI_DB_HEADER 64u
 #define LGI_DB_MAX_STR (1u << 20)
 
@@ -180,6 +180,10 @@ lg_rules_serialize(const lg_rules_t *r, void **buf, size_t *len)
         w_u32(&w, ru->views);
         w_u32(&w, ru->paranoia);
         w_u32(&w, ru->validate);
+        w_u32(&w, ru->entity != NULL);
+        if (ru->entity != NULL) {
+            w_str(&w, ru->entity);
+        }
         w_u32(&w, ru->first_pattern);
         w_u32(&w, ru->npatterns);
         w_u32(&w, ru->confirm_src != NULL);
@@ -382,7 +386,7 @@ parse_payload(lg_rules_t *r, struct rbuf *rb)
     lg_status_t rc;
 
     /* Minimum encodings: a rule is at least 14 u32s, a pattern 3. */
-    if (rb->bad || nrules > rb->left / 72 || npat > rb->left / 12) {
+    if (rb->bad || nrules > rb->left / 76 || npat > rb->left / 12) {
         return LG_E_DB_FORMAT;
     }
     if (nrules > 0) {
@@ -407,6 +411,13 @@ parse_payload(lg_rules_t *r, struct rbuf *rb)
         ru->views = r_u32(rb);
         ru->paranoia = r_u32(rb);
         ru->validate = r_u32(rb);
+        if (r_u32(rb) != 0) {
+            ru->entity = r_str(rb, &nomem);
+            if (ru->entity == NULL ||
+                !lgi_entity_ok(ru->entity, strlen(ru->entity))) {
+                rb->bad = true;
+            }
+        }
         ru->first_pattern = r_u32(rb);
         ru->npatterns = r_u32(rb);
         if (r_u32(rb) != 0) {

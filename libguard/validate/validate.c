@@ -31,6 +31,21 @@ lgi_validator_name(uint32_t v)
     return v < LGI_VAL_COUNT ? names[v] : NULL;
 }
 
+bool
+lgi_entity_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > 32 || s[0] < 'A' || s[0] > 'Z') {
+        return false;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+              s[i] == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
 const char *
 lgi_validator_list(void)
 {

@@ -48,6 +48,7 @@ static const char PACK_A[] =
     "    severity: medium\n"
     "    score: 9\n"
     "    applies_to: both\n"
+    "    entity: SYSTEM_PROMPT\n"
     "    flags: [caseless, dotall]\n"
     "    patterns:\n"
     "      - 'show.{0,20}system\\s+prompt'\n"
@@ -273,6 +274,12 @@ assert_same_rules(const lg_rules_t *x, const lg_rules_t *y)
         assert_int_equal(a.views, b.views);
         assert_int_equal(a.paranoia, b.paranoia);
         assert_str_eq_or_null(a.validate, b.validate);
+        assert_str_eq_or_null(a.entity, b.entity);
+        if (strcmp(a.id, "a.leak.prompt") == 0) {
+            assert_string_equal(a.entity, "SYSTEM_PROMPT");
+        } else {
+            assert_null(a.entity);
+        }
         if (strcmp(a.id, "a.inj.ignore") == 0) {
             assert_int_equal(a.views,
                              LG_VIEW_RAW | LG_VIEW_LEET | LG_VIEW_DECODED);
@@ -499,12 +506,12 @@ test_magic_version_platform(void **state)
 {
     static const char *const magics[] = {"LGRC", "lgrb", "\0GRB", "BRGL",
                                          "\xFF\xFF\xFF\xFF"};
-    static const uint32_t formats[] = {0, 1, 2, 3, 5, 0x100, 0xFFFFFFFFu};
+    static const uint32_t formats[] = {0, 1, 2, 3, 4, 6, 0x100, 0xFFFFFFFFu};
     uint8_t *b = copy_buf();
     uint32_t libver = rd32(g_buf + OFF_LIBVER);
 
     (void)state;
-    assert_int_equal(rd32(g_buf + OFF_FORMAT), 4);
+    assert_int_equal(rd32(g_buf + OFF_FORMAT), 5);
     assert_int_equal(libver, LG_VERSION_NUM);
     for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++) {
         memcpy(b, magics[i], 4);
@@ -522,7 +529,7 @@ test_magic_version_platform(void **state)
         reseal(b, g_len);
         expect_load(b, g_len, LG_E_DB_VERSION, what);
     }
-    wr32(b + OFF_FORMAT, 4);
+    wr32(b + OFF_FORMAT, 5);
 
     /* Another major library version. */
     wr32(b + OFF_LIBVER, libver + (1u << 16));
@@ -578,7 +585,14 @@ walk(const uint8_t *b, size_t len)
         if (i == 0) {
             l.rule0_line = pos;
         }
-        pos += 10 * 4;
+        pos += 8 * 4; /* line .. validate */
+        assert_true(pos + 4 <= len);
+        if (rd32(b + pos) != 0) { /* entity */
+            pos = skip_str(b, pos + 4, len);
+        } else {
+            pos += 4;
+        }
+        pos += 2 * 4; /* first_pattern, npatterns */
         assert_true(pos + 4 <= len);
         if (rd32(b + pos) != 0) {
             pos += 4;
@@ -651,9 +665,10 @@ test_foreign_fields(void **state)
         {"paranoia 5", line + 24, LG_PARANOIA_MAX + 1},
         {"validator unknown", line + 28, 99},
         {"validator -1", line + 28, 0xFFFFFFFFu},
-        {"first_pattern past the end", line + 32, l.npat},
-        {"npatterns 0 in a rule", line + 36, 0},
-        {"npatterns too many in a rule", line + 36, l.npat + 1},
+        {"entity flag without a string", line + 32, 1},
+        {"first_pattern past the end", line + 36, l.npat},
+        {"npatterns 0 in a rule", line + 40, 0},
+        {"npatterns too many in a rule", line + 40, l.npat + 1},
         {"pattern flags unknown", l.pat0_flags, UNKNOWN_PAT_FLAG},
         {"pattern flags high bit", l.pat0_flags, 0x80000000u},
         {"confirm flags unknown", l.confirm_flags, UNKNOWN_PAT_FLAG},
