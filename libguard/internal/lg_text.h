@@ -50,7 +50,7 @@
 /* Runs of more than 8 whitespace characters, and runs holding non-ASCII
  * spaces, -> one space (mapped to the whole run).  Spaced-out text
  * "i g n o r e   a l l" -> "ignore all": a run of single letters of any
- * script separated by whitespace and . - _ *, at least 3 letters (5 if one
+ * script separated by whitespace and . - _ *, at least 3 letters (8 if one
  * is not ASCII); the shortest gap in the run joins letters, a longer one
  * becomes one space.  Tokens split by single . - _ * into >= 3 pieces of
  * 1-3 ASCII letters ("ig.no.re") joined.  Runs start after a non-word,

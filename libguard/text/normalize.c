@@ -73,6 +73,11 @@ is_ws(uint32_t c)
  * space. */
 #define LGI_WS_KEEP 8u
 
+/* Spaced-out runs holding a letter that is not ASCII need this many
+ * letters: Korean writes many one-syllable words ("그 책 좀 줘"), and a
+ * spaced-out sentence is longer. */
+#define LGI_SPACED_WIDE 8u
+
 /* Separators of spaced-out letters besides whitespace. */
 static bool
 is_sepc(uint32_t c)
@@ -277,10 +282,10 @@ ascii_unchanged(const uint8_t *in, size_t len, uint32_t t)
                   (c >= 0x3131 && c <= 0x318e && c != 0x3164))) {
                 return false;
             }
-            /* five one-syllable tokens in a row may be spaced-out text */
+            /* one-syllable tokens in a row may be spaced-out text */
             if ((i == 0 || (ascii_cls[in[i - 1]] & (C_WS | C_SEP))) &&
                 (i + 3 == len || (ascii_cls[in[i + 3]] & (C_WS | C_SEP)))) {
-                if (sp && ++iso >= 5) {
+                if (sp && ++iso >= LGI_SPACED_WIDE) {
                     return false;
                 }
             } else {
@@ -848,8 +853,8 @@ is_letter(uint32_t c)
  * with no letter or digit beside it, separated by runs of whitespace and
  * . - _ *.  The shortest gap in the run separates the letters of a word;
  * longer gaps separate words, so words of one or two letters are joined
- * too ("m e").  At least 3 letters, or 5 when the run holds a letter that
- * is not ASCII (Korean has many one-syllable words).  Returns the end of
+ * too ("m e").  At least 3 letters, or LGI_SPACED_WIDE when the run holds
+ * a letter that is not ASCII (Korean has many one-syllable words).  Returns the end of
  * the last letter, or 0, and the shortest gap in *gap.
  */
 static size_t
@@ -876,7 +881,7 @@ spaced_run(const struct lgi_unit *u, size_t n, size_t i, size_t *gap)
         count++;
         p = r;
     }
-    if (count < (wide ? 5u : 3u)) {
+    if (count < (wide ? LGI_SPACED_WIDE : 3u)) {
         return 0;
     }
     *gap = g;

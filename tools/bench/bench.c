@@ -636,9 +636,11 @@ views_section(lg_rules_t *rules, uint32_t dir, const struct opts *o)
         exit(1);
     }
     all.dir = raw.dir = dir;
-    printf("\nviews (every view the rules ask for vs raw bytes only):\n");
-    printf("  %-16s %12s %12s %8s %10s\n", "input", "views MB/s",
-           "raw MB/s", "ratio", "p99 us");
+    printf("\nviews (every view the rules ask for vs raw bytes only; the "
+           "ratio is of\nmedian scan times, which a shared machine disturbs "
+           "least):\n");
+    printf("  %-16s %12s %12s %10s %10s %8s\n", "input", "views p50 us",
+           "raw p50 us", "views MB/s", "raw MB/s", "ratio");
     for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
         char *t = malloc(inputs[i].len);
         struct stats a, b;
@@ -656,9 +658,9 @@ views_section(lg_rules_t *rules, uint32_t dir, const struct opts *o)
         }
         a = measure(&all, ENGINE_LG, t, inputs[i].len, o);
         b = measure(&raw, ENGINE_LG, t, inputs[i].len, o);
-        ratio = a.mbps / b.mbps;
-        printf("  %-16s %12.1f %12.1f %7.2fx %10.2f\n", inputs[i].name,
-               a.mbps, b.mbps, ratio, a.p99_us);
+        ratio = b.p50_us / a.p50_us;
+        printf("  %-16s %12.2f %12.2f %10.1f %10.1f %7.2fx\n",
+               inputs[i].name, a.p50_us, b.p50_us, a.mbps, b.mbps, ratio);
         if (inputs[i].kind == 0 && ratio < worst) {
             worst = ratio;
         }
@@ -751,12 +753,13 @@ usage(FILE *f)
 {
     fprintf(f,
             "usage: lg_bench [--iterations N] [--reps R] [--rules DIR] "
-            "[--quick]\n"
+            "[--quick] [--views-only]\n"
             "  --iterations N  timed scans per measurement (default 20000;\n"
             "                  capped by a time budget per measurement)\n"
             "  --reps R        repetitions, median reported (default 5)\n"
             "  --rules DIR     rule packs (default %s)\n"
-            "  --quick         fewer iterations and repetitions\n",
+            "  --quick         fewer iterations and repetitions\n"
+            "  --views-only    only the views against raw bytes section\n",
             LG_RULES_SOURCE_DIR);
 }
 
@@ -787,7 +790,7 @@ main(int argc, char **argv)
     struct ctx c = {0};
     size_t npacks = 0, npatterns = 0;
     double min_ratio = 1e300, max_p99_1k = 0, worst_adv, views_ratio;
-    int quick = 0;
+    int quick = 0, views_only = 0;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
@@ -804,6 +807,8 @@ main(int argc, char **argv)
             o.rules_dir = argv[++i];
         } else if (strcmp(argv[i], "--quick") == 0) {
             quick = 1;
+        } else if (strcmp(argv[i], "--views-only") == 0) {
+            views_only = 1;
         } else if (strcmp(argv[i], "--help") == 0 ||
                    strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -854,6 +859,18 @@ main(int argc, char **argv)
            "%zu repetitions\n\n",
            o.iterations, o.budget_s, o.reps);
 
+    if (views_only) {
+        views_ratio = views_section(rules, dir, &o);
+        printf("\ntargets:\n  views >= %.0f%% of raw on English: %s "
+               "(lowest %.0f%%)\n",
+               TARGET_VIEWS * 100,
+               views_ratio >= TARGET_VIEWS ? "PASS" : "FAIL",
+               views_ratio * 100);
+        lg_scratch_free(c.scratch);
+        baseline_free(&base);
+        lg_rules_free(rules);
+        return 0;
+    }
     for (size_t si = 0; si < 2; si++) {
         size_t len = sizes[si];
         char *text[2];
