@@ -90,6 +90,12 @@ typedef struct lg_limits {
                                      LG_VIEW_RAW. */
     uint32_t max_decode_depth;  /**< layers of nested encoding decoded,
                                      1..8; default 3 */
+    uint32_t confirm_budget_us; /**< wall-clock time a scan may spend in
+                                     PCRE2 confirmations, in microseconds;
+                                     default 20000.  Beyond it the remaining
+                                     candidates are not confirmed (not
+                                     reported) and the result is marked
+                                     truncated. */
     size_t max_decode_bytes;    /**< decoded bytes per scan, all layers
                                      together (also never more than three
                                      times the input's length, which any

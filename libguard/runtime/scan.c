@@ -12,9 +12,12 @@
  * input (through the view's offset map, or to the encoded span of a
  * payload), and the final sort merges what several passes found.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal/lg_internal.h"
 #include "internal/lg_text.h"
@@ -66,6 +69,9 @@ struct lg_scratch {
     uint32_t found_view;     /* the view its findings are credited to */
     size_t nfindings;
     uint32_t nmatches;
+    uint32_t nconfirms;
+    bool over_budget;        /* confirm_budget_us spent */
+    uint64_t t0_ns;          /* when the scan started */
     uint32_t truncated;
     lg_status_t error;
 };
@@ -104,6 +110,7 @@ lg_limits_init(lg_limits_t *l)
     l->pcre_depth_limit = 10000;
     l->views = LG_VIEW_ALL;
     l->max_decode_depth = 3;
+    l->confirm_budget_us = 20000;
     l->max_decode_bytes = (size_t)1 << 20;
 }
 
@@ -154,6 +161,7 @@ lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits, lg_scratch_t **out)
          (limits->views & LG_VIEW_RAW) == 0 ||
          (limits->views & ~LG_VIEW_ALL) != 0 ||
          limits->max_decode_depth == 0 || limits->max_decode_depth > 8 ||
+         limits->confirm_budget_us == 0 ||
          limits->max_decode_bytes == 0)) {
         return LG_E_INVAL;
     }
@@ -493,11 +501,29 @@ match_start(lg_scratch_t *s, const struct lgi_pattern *p, size_t end,
     return 0;
 }
 
-/* 1 if the rule's confirmation matches anchored at `start`, 0 if not,
- * negative on an engine error. */
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* 1 if the rule's confirmation matches anchored at `start`, 0 if not (or
+ * when the scan's confirmation time is spent), negative on an engine
+ * error.  The clock is read every 16 confirmations. */
 static int
 confirm(lg_scratch_t *s, const struct lgi_rule *rule, size_t start)
 {
+    if (!s->over_budget && (++s->nconfirms & 15u) == 0 &&
+        now_ns() - s->t0_ns > (uint64_t)s->limits.confirm_budget_us * 1000u) {
+        s->over_budget = true;
+    }
+    if (s->over_budget) {
+        s->truncated = 1;
+        return 0;
+    }
     return pcre_outcome(s, pcre2_match(rule->confirm, (PCRE2_SPTR)s->data,
                                        s->len, start, PCRE2_NO_UTF_CHECK,
                                        s->md, s->mctx));
@@ -969,6 +995,9 @@ lg_scan(lg_scratch_t *s, const void *data, size_t len, uint32_t dir,
     s->paranoia = policy->paranoia > 0 ? policy->paranoia : 1;
     s->nfindings = 0;
     s->nmatches = 0;
+    s->nconfirms = 0;
+    s->over_budget = false;
+    s->t0_ns = now_ns();
     s->truncated = 0;
     s->error = LG_OK;
     s->dir = dir;

@@ -1423,6 +1423,79 @@ test_large_input_64mib(void **state)
     lg_scratch_free(s);
 }
 
+/* The time budget for confirmations: past it, candidates are not confirmed
+ * and the result is truncated; a catastrophic confirmation cannot stall a
+ * scan. */
+static void
+test_limits_confirm_budget(void **state)
+{
+    lg_rules_t *r = compile_or_die(
+        "version: 1\n"
+        "pack: budget\n"
+        "pack_version: '1'\n"
+        "rules:\n"
+        "  - id: t.cheap\n"
+        "    category: pii\n"
+        "    description: every a, confirmed\n"
+        "    severity: low\n"
+        "    views: [raw]\n"
+        "    patterns: ['a']\n"
+        "    confirm: 'a'\n"
+        "  - id: t.nested\n"
+        "    category: pii\n"
+        "    description: nested quantifiers that never match\n"
+        "    severity: low\n"
+        "    patterns: ['x']\n"
+        "    confirm: 'x(?:(?:y+)+)+(?:z|xx)'\n");
+    lg_limits_t l;
+    lg_scratch_t *s;
+    lg_result_t res;
+    char text[400];
+    char *big;
+    size_t n = 64 * 1024;
+
+    (void)state;
+    for (int i = 0; i < 200; i++) {
+        text[2 * i] = 'a';
+        text[2 * i + 1] = ' ';
+    }
+    lg_limits_init(&l);
+    assert_int_equal(l.confirm_budget_us, 20000);
+    l.confirm_budget_us = 0;
+    assert_status(lg_scratch_new(r, &l, &s), LG_E_INVAL);
+    lg_limits_init(&l);
+    s = scratch_or_die(r, &l);
+    res = scan_buf(s, text, 400, LG_DIR_PROMPT, NULL);
+    assert_int_equal(count_findings(&res, r, "t.cheap"), 200);
+    assert_int_equal(res.truncated, 0);
+    lg_scratch_free(s);
+    l.confirm_budget_us = 1;
+    s = scratch_or_die(r, &l);
+    res = scan_buf(s, text, 400, LG_DIR_PROMPT, NULL);
+    assert_true(count_findings(&res, r, "t.cheap") >= 15);
+    assert_true(count_findings(&res, r, "t.cheap") < 200);
+    assert_int_equal(res.truncated, 1);
+    /* the next scan has its own budget */
+    res = scan_buf(s, "a", 1, LG_DIR_PROMPT, NULL);
+    assert_int_equal(res.nfindings, 1);
+    assert_int_equal(res.truncated, 0);
+    lg_scratch_free(s);
+
+    /* x followed by y's: each confirmation backtracks until a limit */
+    big = malloc(n);
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++) {
+        big[i] = i % 64 == 0 ? 'x' : 'y';
+    }
+    s = scratch_or_die(r, NULL);
+    res = scan_buf(s, big, n, LG_DIR_PROMPT, NULL);
+    assert_int_equal(res.nfindings, 0);
+    assert_int_equal(res.truncated, 1);
+    lg_scratch_free(s);
+    free(big);
+    lg_rules_free(r);
+}
+
 /* Rules above the policy's paranoia level do not run. */
 static void
 test_policy_paranoia(void **state)
@@ -1496,6 +1569,7 @@ main(void)
         cmocka_unit_test(test_policy_thresholds),
         cmocka_unit_test(test_policy_totals),
         cmocka_unit_test(test_policy_paranoia),
+        cmocka_unit_test(test_limits_confirm_budget),
         cmocka_unit_test(test_policy_detect_only),
         cmocka_unit_test(test_confirm_keeps_and_drops),
         cmocka_unit_test(test_limit_max_input),
