@@ -40,6 +40,8 @@ static const guard_cmd_t guard_cmds[] = {
      cmd_test_help},
     {"eval", "measure rules on labelled JSON lines (recall, false positives)",
      cmd_eval, cmd_eval_help},
+    {"lint", "warn about rules likely to cost false positives or time",
+     cmd_lint, cmd_lint_help},
     {"token", "issue and verify PASETO v4 tokens; make PASERK keys",
      cmd_token, cmd_token_help},
     {"canary", "print a new canary token for a system prompt", cmd_canary,

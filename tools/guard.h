@@ -34,6 +34,7 @@ int cmd_scan(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_canary(int argc, char **argv);
 
@@ -42,6 +43,7 @@ void cmd_scan_help(FILE *f);
 void cmd_compile_help(FILE *f);
 void cmd_test_help(FILE *f);
 void cmd_eval_help(FILE *f);
+void cmd_lint_help(FILE *f);
 void cmd_token_help(FILE *f);
 void cmd_canary_help(FILE *f);
 
