@@ -228,7 +228,8 @@ check_view(const uint8_t *in, size_t len, uint32_t t,
 }
 
 /*
- * Without the context-dependent LEET and SPACING, each run of view bytes
+ * Without the context-dependent LEET, SPACING and CONFUSABLE (word by
+ * word), each run of view bytes
  * sharing a span is that span normalized alone (test_normalize.c asserts
  * the same), so a match maps back to the bytes that made it.  `alone` is
  * reused for every span.
@@ -330,7 +331,7 @@ normalize_twice(const uint8_t *in, size_t len, uint32_t t, struct lgi_view *v,
     rc = lgi_normalize(in, len, t, v, &changed);
     view_same(&first, v, rc, changed);
     if (rc == LG_OK && changed &&
-        (t & (LGI_NORM_LEET | LGI_NORM_SPACING)) == 0) {
+        (t & (LGI_NORM_LEET | LGI_NORM_SPACING | LGI_NORM_CONFUSABLE)) == 0) {
         check_alone(in, t, v, alone);
     }
 }

@@ -5,7 +5,7 @@
 #
 # BUILD_DIR is a build configured as in fuzz/CMakeLists.txt (clang,
 # -DLG_SANITIZE=address,undefined -DLG_BUILD_FUZZERS=ON).  TARGETs default
-# to all of compile_yaml rules_load scan normalize; each runs for SECONDS
+# to every fuzz_<target>.c in fuzz/; each runs for SECONDS
 # (default 600, or $LG_FUZZ_SECONDS), one by one, with its .dict and .options.
 # The run starts from fuzz/corpus/<target> (never written) plus what earlier
 # runs kept in BUILD_DIR/fuzz/corpus-run/<target>; crashes, leaks and
@@ -41,7 +41,8 @@ while [ $# -gt 0 ] && [ "$1" != -- ]; do
     shift
 done
 [ $# -gt 0 ] && shift # the --; the rest goes to libFuzzer
-[ -n "$targets" ] || targets="compile_yaml rules_load scan normalize"
+# Default: every fuzz_<target>.c here.
+[ -n "$targets" ] || targets=$(cd "$here" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
 
 # Options from <target>.options ("name = number" lines) as -name=number.
 options() {

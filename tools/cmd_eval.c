@@ -51,6 +51,7 @@ enum {
     OPT_DIRECTION,
     OPT_VIEWS,
     OPT_PARANOIA,
+    OPT_CATEGORIES,
     OPT_LABELS,
     OPT_JSON,
     OPT_SHOW,
@@ -99,6 +100,7 @@ typedef struct eval_opts {
     const char *labels_file;
     uint32_t dir;
     uint32_t views;
+    uint32_t only_cats;         /* --categories; 0: every category */
     int json;
     int show;
     uint32_t limit;
@@ -191,7 +193,9 @@ cmd_eval_help(FILE *f)
         "                           A label missing from the map is counted "
         "with\n"
         "                           no categories (a warning says so).\n"
-        "\n"
+        "\n",
+        f);
+    fputs(
         "Rules and scanning:\n"
         "  -r, --rules PATH         a rule pack file, or a directory of "
         "*.yaml\n"
@@ -206,6 +210,11 @@ cmd_eval_help(FILE *f)
         "                           normalized and decoded views add\n"
         "      --detect-only, --block-at CAT=N, --flag-at CAT=N,\n"
         "      --total-block-at N, --total-flag-at N, --paranoia N\n"
+        "      --categories LIST    count a row as detected only by findings\n"
+        "                           in these categories (comma-separated,\n"
+        "                           moderation/* for all of moderation): the\n"
+        "                           figures of one task when every pack runs,\n"
+        "                           e.g. injection,hijacking,leakage\n"
         "                           the verdict policy, as for 'guard scan'\n"
         "\n"
         "Output:\n"
@@ -746,6 +755,10 @@ eval_count(eval_state_t *e, const char *label, const char *lang,
 {
     int detected = res->verdict != LG_VERDICT_ALLOW;
     int blocked = res->verdict == LG_VERDICT_BLOCK;
+
+    if (e->o->only_cats != 0 && (res->categories & e->o->only_cats) == 0) {
+        detected = blocked = 0;
+    }
     int incat = 0;
     eval_tally_t *t;
     size_t i;
@@ -1561,6 +1574,7 @@ eval_parse_args(int argc, char **argv, eval_opts_t *o)
         {"direction", required_argument, NULL, OPT_DIRECTION},
         {"views", required_argument, NULL, OPT_VIEWS},
         {"paranoia", required_argument, NULL, OPT_PARANOIA},
+        {"categories", required_argument, NULL, OPT_CATEGORIES},
         {"labels", required_argument, NULL, OPT_LABELS},
         {"json", no_argument, NULL, OPT_JSON},
         {"show", required_argument, NULL, OPT_SHOW},
@@ -1602,6 +1616,18 @@ eval_parse_args(int argc, char **argv, eval_opts_t *o)
                     optarg);
             }
             break;
+        case OPT_CATEGORIES: {
+            const char *bad = NULL;
+            size_t badlen = 0;
+
+            if (eval_parse_cats(optarg, &o->only_cats, &bad, &badlen) != 0 ||
+                o->only_cats == 0) {
+                return guard_usage_error(
+                    EVAL_CMD, "--categories: unknown category '%.*s'",
+                    (int)badlen, bad != NULL ? bad : "");
+            }
+            break;
+        }
         case OPT_PARANOIA:
             if (guard_parse_u32(optarg, &o->policy.paranoia) != 0 ||
                 o->policy.paranoia < 1 ||

@@ -170,6 +170,17 @@ enum lgi_validator {
     LGI_VAL_LUHN,        /* "luhn": 12-19 digits passing the Luhn check */
     LGI_VAL_OFFSITE_URL, /* "offsite-url": an http(s) URL with a query,
                             whose host is not on the scratch's allowlist */
+    LGI_VAL_IBAN,        /* "iban": country length and mod-97 check */
+    LGI_VAL_SSN_US,      /* "ssn-us": US SSN area, group, serial ranges */
+    LGI_VAL_RRN_KR,      /* "rrn-kr": Korean resident registration number,
+                            date, gender digit and checksum */
+    LGI_VAL_RRN_KR_DATE, /* "rrn-kr-date": the same without the checksum
+                            (numbers issued from October 2020) */
+    LGI_VAL_BRN_KR,      /* "brn-kr": Korean business registration number
+                            checksum */
+    LGI_VAL_ENTROPY,     /* "entropy": the assigned value looks random */
+    LGI_VAL_IPV4,        /* "ipv4": four octets of at most 255 */
+    LGI_VAL_IPV6,        /* "ipv6": a well-formed IPv6 address */
     LGI_VAL_COUNT
 };
 

@@ -117,6 +117,15 @@ stdout_has '^benign +1 +0\.00 +0\.00 +-  none$'
 # Labels without rows are left out; harmful has none.
 ! grep -q '^harmful' "$TMP/out" || fail "a label without rows is listed"
 
+# --categories: only findings in those categories detect a row.
+expect 0 "$GUARD" eval $R --categories exfiltration "$TMP/data.jsonl"
+stdout_has '^attacks +7 +0 +7 +0 +5 +0\.00 '
+stdout_has '^benign +3 +0 +0\.00 +0 +0\.00$'
+expect 0 "$GUARD" eval $R --categories 'injection,moderation/*' "$TMP/data.jsonl"
+stdout_has '^toxic +1 +1 +0 '
+expect 2 "$GUARD" eval $R --categories injections "$TMP/data.jsonl"
+stderr_has "^guard: eval: --categories: unknown category 'injections'"
+
 # --json: the same figures, one line, n/a as null.
 expect 0 "$GUARD" eval $R --json "$TMP/data.jsonl"
 [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json is not one line"
