@@ -13,6 +13,7 @@
 #include "libguard/lg_compile.h"
 #include "libguard/lg_leak.h"
 #include "libguard/lg_scan.h"
+#include "libguard/lg_redact.h"
 #include "libguard/lg_ratelimit.h"
 #include "libguard/lg_token.h"
 

@@ -46,6 +46,10 @@ static const guard_cmd_t guard_cmds[] = {
      cmd_token, cmd_token_help},
     {"canary", "print a new canary token for a system prompt", cmd_canary,
      cmd_canary_help},
+    {"redact", "redact personal data and secrets in text or JSON records",
+     cmd_redact, cmd_redact_help},
+    {"unredact", "restore the values of encrypted redaction tokens",
+     cmd_unredact, cmd_unredact_help},
 };
 
 #define GUARD_NCMDS (sizeof(guard_cmds) / sizeof(guard_cmds[0]))

@@ -37,6 +37,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_canary(int argc, char **argv);
+int cmd_redact(int argc, char **argv);
+int cmd_unredact(int argc, char **argv);
 
 /* Full help of each subcommand, printed for --help and `guard help`. */
 void cmd_scan_help(FILE *f);
@@ -46,6 +48,8 @@ void cmd_eval_help(FILE *f);
 void cmd_lint_help(FILE *f);
 void cmd_token_help(FILE *f);
 void cmd_canary_help(FILE *f);
+void cmd_redact_help(FILE *f);
+void cmd_unredact_help(FILE *f);
 
 /* Print "guard: <message>\n" to stderr. */
 void guard_err(const char *fmt, ...) GUARD_PRINTF(1, 2);
