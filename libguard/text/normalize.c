@@ -325,9 +325,16 @@ ascii_unchanged(const uint8_t *in, size_t len, uint32_t t)
             while (j < len && (ascii_cls[in[j]] & (C_WS | C_SEP))) {
                 j++;
             }
-            if (j < len && (ascii_cls[in[j]] & C_ALPHA) &&
+            /* another one-character token: a letter or digit, or a
+             * punctuation mark standing alone */
+            if (j < len && (ascii_cls[in[j]] & (C_ALPHA | C_DIGIT)) &&
                 (j + 1 == len ||
                  !(ascii_cls[in[j + 1]] & (C_ALPHA | C_DIGIT)))) {
+                return false;
+            }
+            if (j < len && in[j] > ' ' && in[j] < 0x7f &&
+                !(ascii_cls[in[j]] & (C_ALPHA | C_DIGIT | C_SEP)) &&
+                (j + 1 == len || (ascii_cls[in[j + 1]] & (C_WS | C_SEP)))) {
                 return false;
             }
         }
@@ -857,10 +864,25 @@ is_letter(uint32_t c)
  * a letter that is not ASCII (Korean has many one-syllable words).  Returns the end of
  * the last letter, or 0, and the shortest gap in *gap.
  */
+static bool
+is_gap(uint32_t c)
+{
+    return is_ws(c) || is_sepc(c);
+}
+
+/* ASCII punctuation that may stand alone in spaced-out text ("[ S Y S ]",
+ * "w r i t e ] ( M e": optimizer suffixes spaced out keep their shape). */
+static bool
+is_punct_token(uint32_t c)
+{
+    return c > ' ' && c < 0x7f && !is_alpha(c) && !is_digit(c) &&
+           !is_sepc(c);
+}
+
 static size_t
 spaced_run(const struct lgi_unit *u, size_t n, size_t i, size_t *gap)
 {
-    size_t p = i, count = 1, g = SIZE_MAX;
+    size_t p = i, count = 1, g = SIZE_MAX, end = i + 1;
     bool wide = u[i].cp >= 0x80;
 
     if (i + 1 < n && in_word(u[i + 1].cp)) {
@@ -868,19 +890,32 @@ spaced_run(const struct lgi_unit *u, size_t n, size_t i, size_t *gap)
     }
     for (;;) {
         size_t q = p + 1, r = q;
+        bool letter;
 
-        while (r < n && (is_ws(u[r].cp) || is_sepc(u[r].cp))) {
+        while (r < n && is_gap(u[r].cp)) {
             r++;
         }
-        if (r == q || r >= n || !is_letter(u[r].cp) ||
-            (r + 1 < n && in_word(u[r + 1].cp))) {
+        if (r == q || r >= n) {
+            break;
+        }
+        letter = is_letter(u[r].cp) || is_digit(u[r].cp);
+        /* a letter (or digit) with no letter after it; a punctuation
+         * mark with a gap or the end after it */
+        if (letter ? (r + 1 < n && in_word(u[r + 1].cp))
+                   : (!is_punct_token(u[r].cp) ||
+                      (r + 1 < n && !is_gap(u[r + 1].cp)))) {
             break;
         }
         g = r - q < g ? r - q : g;
-        wide = wide || u[r].cp >= 0x80;
-        count++;
+        if (letter) {
+            wide = wide || u[r].cp >= 0x80;
+            count++;
+            end = r + 1;
+        }
         p = r;
     }
+    /* the run ends at its last letter: trailing marks stay spaced */
+    p = end - 1;
     if (count < (wide ? LGI_SPACED_WIDE : 3u)) {
         return 0;
     }
@@ -938,7 +973,7 @@ stage_spacing(struct lgi_unit *u, size_t n)
                 while (r < end) {
                     size_t q = r;
 
-                    while (!is_letter(u[q].cp)) {
+                    while (is_gap(u[q].cp)) {
                         q++;
                     }
                     if (q - r > gap) { /* a word boundary: one space */

@@ -359,6 +359,10 @@ test_normalize_spacing(void **state)
     (void)state;
     expect("i g n o r e   p r e v i o u s", LGI_NORM_SPACING,
            "ignore previous");
+    /* punctuation standing alone inside spaced-out text joins too */
+    expect("w r i t e ] ( M e", LGI_NORM_SPACING, "write](Me");
+    expect("a + b = c", LGI_NORM_SPACING, "a+b=c");
+    expect("x = 5", LGI_NORM_SPACING, NULL); /* two letters or digits */
     /* words of one or two letters inside spaced-out text */
     expect("T e l l   m e   a   s e c r e t", LGI_NORM_SPACING,
            "Tell me a secret");
