@@ -190,6 +190,22 @@ has_finding(const lg_result_t *res, const lg_rules_t *r, const char *id)
     return find_finding(res, r, id) != NULL;
 }
 
+/* Findings compared field by field (lg_finding_t has tail padding, which
+ * memcmp would read). */
+static inline int
+lg_test_findings_equal(const lg_finding_t *a, const lg_finding_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].rule != b[i].rule || a[i].category != b[i].category ||
+            a[i].severity != b[i].severity || a[i].score != b[i].score ||
+            a[i].start != b[i].start || a[i].end != b[i].end ||
+            a[i].views != b[i].views) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Dump a result to stderr (for failure messages). */
 static inline void
 lg_test_dump_result(const lg_result_t *res, const lg_rules_t *r)

@@ -551,8 +551,8 @@ check_scan(struct run *run, size_t i, const lg_result_t *res)
         res->score != sr->score || res->truncated != sr->truncated ||
         res->nfindings != sr->nfindings ||
         (res->nfindings > 0 &&
-         memcmp(res->findings, sr->findings,
-                res->nfindings * sizeof(*res->findings)) != 0)) {
+         !lg_test_findings_equal(res->findings, sr->findings,
+                                 res->nfindings))) {
         oom_fail("N=%lu%s: scan of input %zu differs from the reference "
                  "(%zu findings, score %u; expected %zu, %u)",
                  run->n, sticky ? " sticky" : "", i, res->nfindings,

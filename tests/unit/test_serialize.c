@@ -334,8 +334,8 @@ assert_same_scans(lg_rules_t *x, lg_rules_t *y)
                 a.categories != b.categories || a.score != b.score ||
                 a.truncated != b.truncated || a.nfindings != b.nfindings ||
                 (a.nfindings > 0 &&
-                 memcmp(a.findings, b.findings,
-                        a.nfindings * sizeof(a.findings[0])) != 0)) {
+                 !lg_test_findings_equal(a.findings, b.findings,
+                                         a.nfindings))) {
                 lg_test_dump_result(&a, x);
                 lg_test_dump_result(&b, y);
                 fail_msg("input %zu dir %u: results differ", i, dirs[d]);
