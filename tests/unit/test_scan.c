@@ -1464,6 +1464,7 @@ test_limits_confirm_budget(void **state)
     l.confirm_budget_us = 0;
     assert_status(lg_scratch_new(r, &l, &s), LG_E_INVAL);
     lg_limits_init(&l);
+    l.confirm_budget_us = 60u * 1000 * 1000; /* plenty, even under valgrind */
     s = scratch_or_die(r, &l);
     res = scan_buf(s, text, 400, LG_DIR_PROMPT, NULL);
     assert_int_equal(count_findings(&res, r, "t.cheap"), 200);
