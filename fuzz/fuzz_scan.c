@@ -8,7 +8,8 @@
  * input is scanned in both directions and both ways at once (fz_scan_all
  * checks every result), then again with a scratch whose tight limits force
  * truncation and, for longer inputs, LG_E_LIMIT.  Each input gets fresh
- * scratches: nothing is carried from one input to the next.
+ * scratches: nothing is carried from one input to the next.  Then the leak
+ * detector, with a secret taken from the input (fz_leak()).
  */
 #include <dirent.h>
 
@@ -190,6 +191,63 @@ add_packs(lg_compiler_t *c, const char *dir)
     return n;
 }
 
+/*
+ * Leak detection: the first byte sets how much of the input is the secret
+ * (at least 8 bytes), the rest is the completion.  The spans are in
+ * bounds, in order, apart, and never start or end on whitespace; attached
+ * to a scratch, completion scans report exactly those spans as leakage.
+ */
+static void
+fz_leak(const uint8_t *data, size_t size)
+{
+    lg_leak_t *l = NULL;
+    lg_span_t sp[64];
+    size_t k, n = 0;
+    lg_status_t rc;
+
+    if (size < 10) {
+        return;
+    }
+    k = 8 + data[0] % 56;
+    if (k + 1 > size) {
+        k = size - 1;
+    }
+    rc = lg_leak_new(data + 1, k, NULL, &l);
+    if (rc != LG_OK) {
+        FZ_CHECK(rc == LG_E_INVAL && l == NULL); /* a blank secret */
+        return;
+    }
+    data += 1 + k;
+    size -= 1 + k;
+    FZ_CHECK(lg_leak_find(l, data, size, sp, 64, &n) == LG_OK);
+    for (size_t i = 0; i < n && i < 64; i++) {
+        FZ_CHECK(sp[i].start < sp[i].end && sp[i].end <= size);
+        FZ_CHECK(i == 0 || sp[i - 1].end <= sp[i].start);
+        FZ_CHECK(data[sp[i].start] != ' ' && data[sp[i].end - 1] != ' ');
+    }
+    if (n <= 64) {
+        lg_scratch_t *s = NULL;
+        lg_result_t res;
+        size_t m = 0;
+
+        FZ_CHECK(lg_scratch_new(g_rules, NULL, &s) == LG_OK);
+        FZ_CHECK(lg_scratch_set_leak(s, l) == LG_OK);
+        FZ_CHECK(lg_scan(s, data, size, LG_DIR_COMPLETION, NULL, &res) ==
+                 LG_OK);
+        for (size_t i = 0; i < res.nfindings; i++) {
+            if (res.findings[i].rule == LG_RULE_LEAK) {
+                FZ_CHECK(m < n && res.findings[i].start == sp[m].start &&
+                         res.findings[i].end == sp[m].end);
+                FZ_CHECK(res.findings[i].category == LG_CAT_LEAKAGE);
+                m++;
+            }
+        }
+        FZ_CHECK(res.truncated || m == n);
+        lg_scratch_free(s);
+    }
+    lg_leak_free(l);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -247,5 +305,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(lg_scratch_new(g_rules, &tight, &s) == LG_OK);
     fz_scan_all(s, &tight, data, size);
     lg_scratch_free(s);
+
+    fz_leak(data, size);
     return 0;
 }

@@ -49,18 +49,11 @@ enum { EVAL_SHOW_NONE, EVAL_SHOW_MISSES, EVAL_SHOW_FPS };
 enum {
     OPT_DB = 256,
     OPT_DIRECTION,
-    OPT_VIEWS,
-    OPT_PARANOIA,
     OPT_CATEGORIES,
     OPT_LABELS,
     OPT_JSON,
     OPT_SHOW,
     OPT_LIMIT,
-    OPT_DETECT_ONLY,
-    OPT_BLOCK_AT,
-    OPT_FLAG_AT,
-    OPT_TOTAL_BLOCK_AT,
-    OPT_TOTAL_FLAG_AT,
     OPT_MIN_RECALL,
     OPT_MAX_FP,
     OPT_MAX_HARD_FP
@@ -1572,21 +1565,15 @@ eval_parse_args(int argc, char **argv, eval_opts_t *o)
         {"rules", required_argument, NULL, 'r'},
         {"db", required_argument, NULL, OPT_DB},
         {"direction", required_argument, NULL, OPT_DIRECTION},
-        {"views", required_argument, NULL, OPT_VIEWS},
-        {"paranoia", required_argument, NULL, OPT_PARANOIA},
         {"categories", required_argument, NULL, OPT_CATEGORIES},
         {"labels", required_argument, NULL, OPT_LABELS},
         {"json", no_argument, NULL, OPT_JSON},
         {"show", required_argument, NULL, OPT_SHOW},
         {"limit", required_argument, NULL, OPT_LIMIT},
-        {"detect-only", no_argument, NULL, OPT_DETECT_ONLY},
-        {"block-at", required_argument, NULL, OPT_BLOCK_AT},
-        {"flag-at", required_argument, NULL, OPT_FLAG_AT},
-        {"total-block-at", required_argument, NULL, OPT_TOTAL_BLOCK_AT},
-        {"total-flag-at", required_argument, NULL, OPT_TOTAL_FLAG_AT},
         {"min-recall", required_argument, NULL, OPT_MIN_RECALL},
         {"max-fp", required_argument, NULL, OPT_MAX_FP},
         {"max-hard-fp", required_argument, NULL, OPT_MAX_HARD_FP},
+        GUARD_POLICY_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1628,24 +1615,6 @@ eval_parse_args(int argc, char **argv, eval_opts_t *o)
             }
             break;
         }
-        case OPT_PARANOIA:
-            if (guard_parse_u32(optarg, &o->policy.paranoia) != 0 ||
-                o->policy.paranoia < 1 ||
-                o->policy.paranoia > LG_PARANOIA_MAX) {
-                return guard_usage_error(
-                    EVAL_CMD, "--paranoia: expected a level from 1 to %d, got '%s'",
-                    LG_PARANOIA_MAX, optarg);
-            }
-            break;
-        case OPT_VIEWS:
-            if (guard_parse_views(optarg, &o->views) != 0) {
-                return guard_usage_error(
-                    EVAL_CMD,
-                    "--views: expected a comma-separated list of raw, "
-                    "normalized, leet and decoded, got '%s'",
-                    optarg);
-            }
-            break;
         case OPT_LABELS:
             if (o->labels_file != NULL) {
                 return guard_usage_error(EVAL_CMD, "--labels given twice");
@@ -1675,33 +1644,6 @@ eval_parse_args(int argc, char **argv, eval_opts_t *o)
             }
             o->limit_given = 1;
             break;
-        case OPT_DETECT_ONLY:
-            o->policy.detect_only = 1;
-            break;
-        case OPT_BLOCK_AT:
-            if (guard_parse_threshold(EVAL_CMD, "--block-at", optarg,
-                                     o->policy.block_at) != 0) {
-                return GUARD_EXIT_ERROR;
-            }
-            break;
-        case OPT_FLAG_AT:
-            if (guard_parse_threshold(EVAL_CMD, "--flag-at", optarg, o->policy.flag_at) !=
-                0) {
-                return GUARD_EXIT_ERROR;
-            }
-            break;
-        case OPT_TOTAL_BLOCK_AT:
-            if (guard_parse_u32(optarg, &o->policy.total_block_at) != 0) {
-                return guard_usage_error(
-                    EVAL_CMD, "--total-block-at: invalid number '%s'", optarg);
-            }
-            break;
-        case OPT_TOTAL_FLAG_AT:
-            if (guard_parse_u32(optarg, &o->policy.total_flag_at) != 0) {
-                return guard_usage_error(
-                    EVAL_CMD, "--total-flag-at: invalid number '%s'", optarg);
-            }
-            break;
         case OPT_MIN_RECALL:
             if (eval_add_min_recall(o, optarg) != 0) {
                 return GUARD_EXIT_ERROR;
@@ -1729,6 +1671,15 @@ eval_parse_args(int argc, char **argv, eval_opts_t *o)
             cmd_eval_help(stdout);
             return GUARD_EXIT_OK;
         default:
+            if (guard_is_policy_option(ch)) {
+                int rc = guard_policy_option(EVAL_CMD, ch, optarg, &o->policy,
+                                             &o->views);
+
+                if (rc != 0) {
+                    return rc;
+                }
+                break;
+            }
             return guard_getopt_error(EVAL_CMD, ch, argv);
         }
     }

@@ -47,13 +47,6 @@ enum {
     OPT_DB = 256,
     OPT_DIRECTION,
     OPT_JSONL,
-    OPT_DETECT_ONLY,
-    OPT_BLOCK_AT,
-    OPT_FLAG_AT,
-    OPT_TOTAL_BLOCK_AT,
-    OPT_TOTAL_FLAG_AT,
-    OPT_VIEWS,
-    OPT_PARANOIA,
     OPT_LEAK_FILE,
     OPT_CANARY,
     OPT_ALLOW_HOST
@@ -128,16 +121,10 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
         {"db", required_argument, NULL, OPT_DB},
         {"direction", required_argument, NULL, OPT_DIRECTION},
         {"jsonl", no_argument, NULL, OPT_JSONL},
-        {"detect-only", no_argument, NULL, OPT_DETECT_ONLY},
-        {"block-at", required_argument, NULL, OPT_BLOCK_AT},
-        {"flag-at", required_argument, NULL, OPT_FLAG_AT},
-        {"total-block-at", required_argument, NULL, OPT_TOTAL_BLOCK_AT},
-        {"total-flag-at", required_argument, NULL, OPT_TOTAL_FLAG_AT},
-        {"views", required_argument, NULL, OPT_VIEWS},
-        {"paranoia", required_argument, NULL, OPT_PARANOIA},
         {"leak-file", required_argument, NULL, OPT_LEAK_FILE},
         {"canary", required_argument, NULL, OPT_CANARY},
         {"allow-host", required_argument, NULL, OPT_ALLOW_HOST},
+        GUARD_POLICY_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -170,33 +157,6 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
         case OPT_JSONL:
             o->jsonl = 1;
             break;
-        case OPT_DETECT_ONLY:
-            o->policy.detect_only = 1;
-            break;
-        case OPT_BLOCK_AT:
-            if (guard_parse_threshold(SCAN_CMD, "--block-at", optarg,
-                                     o->policy.block_at) != 0) {
-                return GUARD_EXIT_ERROR;
-            }
-            break;
-        case OPT_FLAG_AT:
-            if (guard_parse_threshold(SCAN_CMD, "--flag-at", optarg, o->policy.flag_at) !=
-                0) {
-                return GUARD_EXIT_ERROR;
-            }
-            break;
-        case OPT_TOTAL_BLOCK_AT:
-            if (guard_parse_u32(optarg, &o->policy.total_block_at) != 0) {
-                return guard_usage_error(
-                    SCAN_CMD, "--total-block-at: invalid number '%s'", optarg);
-            }
-            break;
-        case OPT_TOTAL_FLAG_AT:
-            if (guard_parse_u32(optarg, &o->policy.total_flag_at) != 0) {
-                return guard_usage_error(
-                    SCAN_CMD, "--total-flag-at: invalid number '%s'", optarg);
-            }
-            break;
         case OPT_ALLOW_HOST:
             if (guard_strv_push(&o->hosts, optarg) != 0) {
                 guard_err("out of memory");
@@ -215,28 +175,19 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
                 o->canary = optarg;
             }
             break;
-        case OPT_PARANOIA:
-            if (guard_parse_u32(optarg, &o->policy.paranoia) != 0 ||
-                o->policy.paranoia < 1 ||
-                o->policy.paranoia > LG_PARANOIA_MAX) {
-                return guard_usage_error(
-                    SCAN_CMD, "--paranoia: expected a level from 1 to %d, got '%s'",
-                    LG_PARANOIA_MAX, optarg);
-            }
-            break;
-        case OPT_VIEWS:
-            if (guard_parse_views(optarg, &o->views) != 0) {
-                return guard_usage_error(
-                    SCAN_CMD,
-                    "--views: expected a comma-separated list of raw, "
-                    "normalized, leet and decoded, got '%s'",
-                    optarg);
-            }
-            break;
         case 'h':
             cmd_scan_help(stdout);
             return GUARD_EXIT_OK;
         default:
+            if (guard_is_policy_option(ch)) {
+                int rc = guard_policy_option(SCAN_CMD, ch, optarg, &o->policy,
+                                             &o->views);
+
+                if (rc != 0) {
+                    return rc;
+                }
+                break;
+            }
             return guard_getopt_error(SCAN_CMD, ch, argv);
         }
     }

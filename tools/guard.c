@@ -646,6 +646,53 @@ guard_parse_views(const char *s, uint32_t *views)
 }
 
 int
+guard_policy_option(const char *cmd, int ch, const char *arg,
+                    lg_policy_t *policy, uint32_t *views)
+{
+    switch (ch) {
+    case GUARD_OPT_DETECT_ONLY:
+        policy->detect_only = 1;
+        return 0;
+    case GUARD_OPT_BLOCK_AT:
+        return guard_parse_threshold(cmd, "--block-at", arg, policy->block_at);
+    case GUARD_OPT_FLAG_AT:
+        return guard_parse_threshold(cmd, "--flag-at", arg, policy->flag_at);
+    case GUARD_OPT_TOTAL_BLOCK_AT:
+    case GUARD_OPT_TOTAL_FLAG_AT: {
+        const char *name = ch == GUARD_OPT_TOTAL_BLOCK_AT ? "--total-block-at"
+                                                          : "--total-flag-at";
+
+        if (guard_parse_u32(arg, ch == GUARD_OPT_TOTAL_BLOCK_AT
+                                     ? &policy->total_block_at
+                                     : &policy->total_flag_at) != 0) {
+            return guard_usage_error(cmd, "%s: invalid number '%s'", name,
+                                     arg);
+        }
+        return 0;
+    }
+    case GUARD_OPT_PARANOIA:
+        if (guard_parse_u32(arg, &policy->paranoia) != 0 ||
+            policy->paranoia < 1 || policy->paranoia > LG_PARANOIA_MAX) {
+            return guard_usage_error(
+                cmd, "--paranoia: expected a level from 1 to %d, got '%s'",
+                LG_PARANOIA_MAX, arg);
+        }
+        return 0;
+    case GUARD_OPT_VIEWS:
+        if (guard_parse_views(arg, views) != 0) {
+            return guard_usage_error(cmd,
+                                     "--views: expected a comma-separated "
+                                     "list of raw, normalized, leet and "
+                                     "decoded, got '%s'",
+                                     arg);
+        }
+        return 0;
+    default:
+        return guard_usage_error(cmd, "internal: unknown option %d", ch);
+    }
+}
+
+int
 guard_load_rules(const guard_strv_t *paths, const char *db,
                  lg_rules_t **rules)
 {

@@ -128,6 +128,44 @@ int guard_parse_threshold(const char *cmd, const char *opt, const char *arg,
 /* "raw,leet" -> LG_VIEW_* bits, raw always included.  Returns 0 or -1. */
 int guard_parse_views(const char *s, uint32_t *views);
 
+/*
+ * The options that set the verdict policy and the views, shared by the
+ * commands that scan: put GUARD_POLICY_LONGOPTS in the getopt_long table
+ * and hand every `ch` for which guard_is_policy_option() holds to
+ * guard_policy_option().  Their values stay clear of each command's own
+ * (which start at 256).
+ */
+enum {
+    GUARD_OPT_DETECT_ONLY = 0x1000,
+    GUARD_OPT_BLOCK_AT,
+    GUARD_OPT_FLAG_AT,
+    GUARD_OPT_TOTAL_BLOCK_AT,
+    GUARD_OPT_TOTAL_FLAG_AT,
+    GUARD_OPT_PARANOIA,
+    GUARD_OPT_VIEWS,
+    GUARD_OPT_POLICY_END
+};
+
+#define GUARD_POLICY_LONGOPTS                                                \
+    {"detect-only", no_argument, NULL, GUARD_OPT_DETECT_ONLY},               \
+    {"block-at", required_argument, NULL, GUARD_OPT_BLOCK_AT},               \
+    {"flag-at", required_argument, NULL, GUARD_OPT_FLAG_AT},                 \
+    {"total-block-at", required_argument, NULL, GUARD_OPT_TOTAL_BLOCK_AT},   \
+    {"total-flag-at", required_argument, NULL, GUARD_OPT_TOTAL_FLAG_AT},     \
+    {"paranoia", required_argument, NULL, GUARD_OPT_PARANOIA},               \
+    {"views", required_argument, NULL, GUARD_OPT_VIEWS}
+
+static inline int
+guard_is_policy_option(int ch)
+{
+    return ch >= GUARD_OPT_DETECT_ONLY && ch < GUARD_OPT_POLICY_END;
+}
+
+/* Apply one policy option of command `cmd`.  Returns 0, or the exit status
+ * of a usage error (reported). */
+int guard_policy_option(const char *cmd, int ch, const char *arg,
+                        lg_policy_t *policy, uint32_t *views);
+
 /* Largest serialized rules file read by guard_load_rules(). */
 #define GUARD_DB_MAX ((size_t)1 << 30)
 
