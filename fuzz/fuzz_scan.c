@@ -11,8 +11,6 @@
  * scratches: nothing is carried from one input to the next.  Then the leak
  * detector, with a secret taken from the input (fz_leak()).
  */
-#include <dirent.h>
-
 #include "fuzz_check.h"
 
 #ifndef LG_RULES_SOURCE_DIR
@@ -138,59 +136,6 @@ static const char inline_pack[] =
 
 static lg_rules_t *g_rules;
 
-static int
-name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Add every *.yaml of `dir` in name order; returns how many. */
-static size_t
-add_packs(lg_compiler_t *c, const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-
-    if (d == NULL) {
-        fprintf(stderr, "fuzz_scan: cannot open %s\n", dir);
-        abort();
-    }
-    while ((e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name);
-
-        if (l < 6 || strcmp(e->d_name + l - 5, ".yaml") != 0) {
-            continue;
-        }
-        if (n == cap) {
-            char **nn;
-
-            cap = cap ? cap * 2 : 16;
-            nn = realloc(names, cap * sizeof(*names));
-            if (nn == NULL) {
-                abort();
-            }
-            names = nn;
-        }
-        names[n] = fz_xmalloc(strlen(dir) + l + 2);
-        memcpy(names[n], dir, strlen(dir));
-        names[n][strlen(dir)] = '/';
-        memcpy(names[n] + strlen(dir) + 1, e->d_name, l + 1);
-        n++;
-    }
-    closedir(d);
-    if (n > 0) {
-        qsort(names, n, sizeof(*names), name_cmp);
-    }
-    for (size_t i = 0; i < n; i++) {
-        (void)lg_compiler_add_file(c, names[i]); /* errors: see build */
-        free(names[i]);
-    }
-    free(names);
-    return n;
-}
-
 /*
  * Leak detection: the first byte sets how much of the input is the secret
  * (at least 8 bytes), the rest is the completion.  The spans are in
@@ -263,7 +208,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     if (lg_compiler_new(0, &c) != LG_OK) {
         abort();
     }
-    if (add_packs(c, dir) == 0) {
+    if (fz_add_packs(c, dir) == 0) {
         fprintf(stderr, "fuzz_scan: no *.yaml packs in %s\n", dir);
         abort();
     }

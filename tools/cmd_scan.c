@@ -1,5 +1,6 @@
 /*
- * guard scan: scan one input, or JSON lines, and print verdicts as JSON.
+ * guard scan: scan one input, JSON lines, or a stream, and print verdicts
+ * as JSON.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -29,6 +30,7 @@ typedef struct scan_opts {
     const char *leak_file;   /* --leak-file */
     const char *canary;      /* --canary */
     guard_strv_t hosts;      /* --allow-host */
+    uint32_t stream;         /* --stream: chunk size, 0 for block mode */
     lg_policy_t policy;
 } scan_opts_t;
 
@@ -49,7 +51,8 @@ enum {
     OPT_JSONL,
     OPT_LEAK_FILE,
     OPT_CANARY,
-    OPT_ALLOW_HOST
+    OPT_ALLOW_HOST,
+    OPT_STREAM
 };
 
 void
@@ -58,6 +61,7 @@ cmd_scan_help(FILE *f)
     fputs(
         "Usage: guard scan [OPTION]... [FILE|-]\n"
         "       guard scan --jsonl [OPTION]... [FILE|-]\n"
+        "       guard scan --stream N [OPTION]... [FILE|-]\n"
         "Scan FILE (standard input if none or -) and print one JSON object:\n"
         "  {\"verdict\": \"allow\"|\"flag\"|\"block\", \"score\": N,\n"
         "   \"categories\": [...], \"findings\": [{\"rule\", \"category\",\n"
@@ -93,6 +97,11 @@ cmd_scan_help(FILE *f)
         "                           the raw bytes are always matched, also for\n"
         "                           rules whose views are turned off).  Each\n"
         "                           finding lists the \"views\" it was found in\n"
+        "      --stream N           stream mode: feed the input N bytes at a\n"
+        "                           time, as a streamed completion arrives;\n"
+        "                           print a line with \"fed\" and \"scanned\"\n"
+        "                           (bytes) each time the findings change,\n"
+        "                           then the final result (with \"fed\")\n"
         "\n"
         "Policy:\n"
         "      --detect-only        never block; add \"would_block\"\n"
@@ -124,6 +133,7 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
         {"leak-file", required_argument, NULL, OPT_LEAK_FILE},
         {"canary", required_argument, NULL, OPT_CANARY},
         {"allow-host", required_argument, NULL, OPT_ALLOW_HOST},
+        {"stream", required_argument, NULL, OPT_STREAM},
         GUARD_POLICY_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -156,6 +166,14 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
             break;
         case OPT_JSONL:
             o->jsonl = 1;
+            break;
+        case OPT_STREAM:
+            if (guard_parse_u32(optarg, &o->stream) != 0 || o->stream == 0 ||
+                o->stream > SCAN_CHUNK) {
+                return guard_usage_error(
+                    SCAN_CMD, "--stream: expected 1 to %d bytes, got '%s'",
+                    SCAN_CHUNK, optarg);
+            }
             break;
         case OPT_ALLOW_HOST:
             if (guard_strv_push(&o->hosts, optarg) != 0) {
@@ -194,6 +212,11 @@ scan_parse_args(int argc, char **argv, scan_opts_t *o)
     if (o->db != NULL && o->rules.n > 0) {
         return guard_usage_error(SCAN_CMD,
                                  "--rules and --db cannot be used together");
+    }
+    if (o->stream > 0 && o->jsonl) {
+        return guard_usage_error(SCAN_CMD,
+                                 "--stream and --jsonl cannot be used "
+                                 "together");
     }
     if (argc - optind > 1) {
         return guard_usage_error(SCAN_CMD, "too many inputs (at most one)");
@@ -679,6 +702,103 @@ scan_jsonl_run(const scan_opts_t *o, lg_scratch_t *scratch, size_t max_input)
     return j.blocked ? GUARD_EXIT_FAIL : GUARD_EXIT_OK;
 }
 
+/* Add "fed" (and "scanned" while streaming) to a result object. */
+static json_t *
+scan_stream_json(json_t *o, size_t fed, const size_t *scanned)
+{
+    if (o != NULL &&
+        (scan_set(o, "fed", json_integer((json_int_t)fed)) != 0 ||
+         (scanned != NULL &&
+          scan_set(o, "scanned", json_integer((json_int_t)*scanned)) != 0))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* --stream: feed the input as it arrives, at most o->stream bytes at a
+ * time, print each change, then the final result. */
+static int
+scan_stream(const scan_opts_t *o, lg_scratch_t *scratch)
+{
+    const lg_rules_t *rules = lg_scratch_rules(scratch);
+    int fd = 0;
+    lg_stream_t *st = NULL;
+    unsigned char *buf = NULL;
+    size_t fed = 0, seen = 0;
+    lg_verdict_t verdict = LG_VERDICT_ALLOW;
+    lg_result_t res;
+    lg_status_t s;
+    int rc = GUARD_EXIT_ERROR;
+
+    if (o->input != NULL && strcmp(o->input, "-") != 0) {
+        fd = open(o->input, O_RDONLY);
+        if (fd < 0) {
+            guard_err("cannot open %s: %s", o->input, strerror(errno));
+            return GUARD_EXIT_ERROR;
+        }
+    }
+    buf = malloc(o->stream);
+    s = buf != NULL ? lg_stream_new((lg_rules_t *)rules, o->dir, &o->policy,
+                                    &st)
+                    : LG_E_NOMEM;
+    if (s != LG_OK) {
+        guard_err("cannot start the stream: %s", lg_strerror(s));
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = read(fd, buf, o->stream);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            guard_err("cannot read %s: %s",
+                      o->input != NULL ? o->input : "standard input",
+                      strerror(errno));
+            goto out;
+        }
+        if (n == 0) {
+            break;
+        }
+        s = lg_stream_feed(st, scratch, buf, (size_t)n, &res);
+        if (s != LG_OK) {
+            guard_err("scan failed after %zu bytes: %s", fed,
+                      lg_strerror(s));
+            goto out;
+        }
+        fed += (size_t)n;
+        if (res.nfindings != seen || res.verdict != verdict) {
+            size_t scanned = lg_stream_scanned(st);
+
+            seen = res.nfindings;
+            verdict = res.verdict;
+            if (scan_emit(scan_stream_json(
+                    scan_result_json(rules, &res, &o->policy, 0), fed,
+                    &scanned)) != 0) {
+                goto out;
+            }
+        }
+    }
+    s = lg_stream_close(st, scratch, &res);
+    if (s != LG_OK) {
+        guard_err("scan failed: %s", lg_strerror(s));
+        goto out;
+    }
+    if (scan_emit(scan_stream_json(
+            scan_result_json(rules, &res, &o->policy, 0), fed, NULL)) != 0) {
+        goto out;
+    }
+    rc = res.verdict == LG_VERDICT_BLOCK ? GUARD_EXIT_FAIL : GUARD_EXIT_OK;
+out:
+    lg_stream_free(st);
+    free(buf);
+    if (fd > 0) {
+        close(fd);
+    }
+    return rc;
+}
+
 int
 cmd_scan(int argc, char **argv)
 {
@@ -744,6 +864,8 @@ cmd_scan(int argc, char **argv)
     }
     if (o.jsonl) {
         rc = scan_jsonl_run(&o, scratch, limits.max_input);
+    } else if (o.stream > 0) {
+        rc = scan_stream(&o, scratch);
     } else {
         rc = scan_one(&o, scratch, limits.max_input);
     }

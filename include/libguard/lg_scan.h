@@ -103,6 +103,14 @@ typedef struct lg_limits {
                                      Beyond
                                      it, payloads are skipped and the result
                                      is marked truncated. */
+    size_t stream_step;         /**< stream mode: bytes that must be
+                                     pending before lg_stream_feed() scans
+                                     them; default 512 */
+    size_t stream_window;       /**< stream mode: bytes already scanned
+                                     that each stream scan reads again
+                                     before the pending ones, so that a
+                                     match across the boundary is found;
+                                     default 512 (0 is allowed) */
 } lg_limits_t;
 
 /** Fill `l` with the default limits.  NULL is ignored. */
@@ -218,6 +226,90 @@ LG_API const lg_rules_t *lg_scratch_rules(const lg_scratch_t *s);
 LG_API lg_status_t lg_scan(lg_scratch_t *s, const void *data, size_t len,
                            uint32_t dir, const lg_policy_t *policy,
                            lg_result_t *out);
+
+/**
+ * Stream mode: a text that arrives in pieces, such as a completion streamed
+ * as server-sent events, scanned as it grows so that an attack or a leak is
+ * caught before the whole text has been passed on.
+ *
+ * A stream keeps the text it was fed (at most the scratch's max_input) and
+ * its findings so far; it holds no scratch, so one scratch per worker can
+ * serve many streams in turn, each call taking the scratch it should use
+ * (made from the same rules).  A stream belongs to one thread at a time.
+ *
+ * lg_stream_feed() appends bytes and, once at least limits.stream_step
+ * bytes are pending, scans them together with the limits.stream_window
+ * bytes before them.  It holds back an unfinished last word (up to 64
+ * bytes) so that a word cut in two is not matched as a whole ("pass" of
+ * "password"), and a window starts at a word; lg_stream_flush() scans
+ * everything pending now (a flush inside a word may report a match that
+ * the rest of the word undoes: the final result does not have it).  lg_stream_scanned()
+ * tells how far the text has been scanned: a proxy passes on only that
+ * much.  Findings seen while streaming accumulate, and each result gives
+ * the verdict over all of them.
+ *
+ * lg_stream_close() scans the whole text once more, as lg_scan() would,
+ * and that result is the final one: its findings are exactly lg_scan()'s
+ * on the concatenated text, whatever the chunking.  Findings reported
+ * earlier come from partial views of the text; a match longer than the
+ * window, or one that depends on text after it (a confirmation with a
+ * lookahead), may be reported differently in the final result.
+ *
+ * Cost: about (stream_window + stream_step) / stream_step times a block
+ * scan of the text while streaming, plus one block scan at the end.
+ */
+typedef struct lg_stream lg_stream_t;
+
+/**
+ * Create a stream over rules `r` (retained) scanning in direction `dir`
+ * with `policy` (NULL for the defaults; copied).
+ *
+ * @return LG_OK, LG_E_INVAL (NULL r or out, bad dir or paranoia level),
+ *         LG_E_NOMEM.
+ */
+LG_API lg_status_t lg_stream_new(lg_rules_t *r, uint32_t dir,
+                                 const lg_policy_t *policy,
+                                 lg_stream_t **out);
+
+/**
+ * Append `len` bytes and scan what is pending if it has grown to
+ * limits.stream_step.  `out` receives the verdict over every finding so
+ * far; its findings are borrowed from the stream (valid until the next call
+ * on it).  On error nothing is appended and the stream is as before.
+ *
+ * @param st   stream; not closed.
+ * @param s    scratch made from the stream's rules; not in use.
+ * @return LG_OK; LG_E_INVAL (NULL argument, closed stream, a scratch with
+ *         other rules); LG_E_LIMIT (the text would exceed max_input);
+ *         LG_E_SCRATCH_IN_USE; LG_E_NOMEM; LG_E_ENGINE.
+ */
+LG_API lg_status_t lg_stream_feed(lg_stream_t *st, lg_scratch_t *s,
+                                  const void *data, size_t len,
+                                  lg_result_t *out);
+
+/** Scan every pending byte now (as lg_stream_feed()). */
+LG_API lg_status_t lg_stream_flush(lg_stream_t *st, lg_scratch_t *s,
+                                   lg_result_t *out);
+
+/**
+ * End the stream: scan its whole text in block mode and give that result,
+ * exactly lg_scan()'s on the same bytes.  The stream then refuses feeding
+ * until lg_stream_reset().  On error the stream stays open.
+ */
+LG_API lg_status_t lg_stream_close(lg_stream_t *st, lg_scratch_t *s,
+                                   lg_result_t *out);
+
+/** Bytes fed so far. */
+LG_API size_t lg_stream_length(const lg_stream_t *st);
+
+/** Bytes scanned so far, from the start (all of them once closed). */
+LG_API size_t lg_stream_scanned(const lg_stream_t *st);
+
+/** Empty the stream for another text, keeping its buffers. */
+LG_API void lg_stream_reset(lg_stream_t *st);
+
+/** Free a stream.  NULL is allowed. */
+LG_API void lg_stream_free(lg_stream_t *st);
 
 #ifdef __cplusplus
 }

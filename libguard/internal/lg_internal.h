@@ -162,6 +162,18 @@ LGI_HIDDEN lg_status_t lgi_build_confirms(lg_rules_t *r, uint32_t *bad_rule,
                                           size_t *erroff, char *msgbuf,
                                           size_t msgcap);
 
+/* ---- scanning (runtime/scan.c) ---- */
+
+/* Set res->score, would_block and verdict from per-category scores
+ * (cat_score[LG_CATEGORY_MAX]) and their total, as policy p says. */
+LGI_HIDDEN void lgi_policy_verdict(const lg_policy_t *p,
+                                   const uint32_t *cat_score, uint32_t total,
+                                   lg_result_t *res);
+/* qsort() order of findings: by start, then rule, then end. */
+LGI_HIDDEN int lgi_finding_cmp(const void *a, const void *b);
+/* The limits a scratch was made with. */
+LGI_HIDDEN const lg_limits_t *lgi_scratch_limits(const lg_scratch_t *s);
+
 /* ---- validators (validate/validate.c) ---- */
 
 /* Checks a rule can name with `validate:`, run on each candidate match. */

@@ -112,6 +112,8 @@ lg_limits_init(lg_limits_t *l)
     l->max_decode_depth = 3;
     l->confirm_budget_us = 20000;
     l->max_decode_bytes = (size_t)1 << 20;
+    l->stream_step = 512;
+    l->stream_window = 512;
 }
 
 void
@@ -162,7 +164,7 @@ lg_scratch_new(lg_rules_t *r, const lg_limits_t *limits, lg_scratch_t **out)
          (limits->views & ~LG_VIEW_ALL) != 0 ||
          limits->max_decode_depth == 0 || limits->max_decode_depth > 8 ||
          limits->confirm_budget_us == 0 ||
-         limits->max_decode_bytes == 0)) {
+         limits->max_decode_bytes == 0 || limits->stream_step == 0)) {
         return LG_E_INVAL;
     }
     rc = lg_init();
@@ -294,6 +296,12 @@ lg_scratch_allow_hosts(lg_scratch_t *s, const char *const *hosts, size_t n)
     s->vctx.nhosts = n;
     atomic_flag_clear_explicit(&s->busy, memory_order_release);
     return LG_OK;
+}
+
+const lg_limits_t *
+lgi_scratch_limits(const lg_scratch_t *s)
+{
+    return &s->limits;
 }
 
 const lg_rules_t *
@@ -638,8 +646,9 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
     return 0;
 }
 
-static int
-finding_cmp(const void *a, const void *b)
+/* Findings by start, then rule, then end (shared with stream mode). */
+int
+lgi_finding_cmp(const void *a, const void *b)
 {
     const lg_finding_t *x = a, *y = b;
 
@@ -674,7 +683,7 @@ sort_and_merge(lg_scratch_t *s)
     lg_finding_t *f = s->findings;
     size_t out = 0;
 
-    qsort(f, s->nfindings, sizeof(*f), finding_cmp);
+    qsort(f, s->nfindings, sizeof(*f), lgi_finding_cmp);
     next_gen(s);
     for (size_t i = 0; i < s->nfindings; i++) {
         struct rule_state *st;
@@ -705,33 +714,13 @@ sat_add(uint32_t a, uint32_t b)
     return a > UINT32_MAX - b ? UINT32_MAX : a + b;
 }
 
-static void
-apply_policy(lg_scratch_t *s, const lg_policy_t *p, lg_result_t *res)
+/* The verdict from per-category scores (shared with stream mode). */
+void
+lgi_policy_verdict(const lg_policy_t *p, const uint32_t *cat_score,
+                   uint32_t total, lg_result_t *res)
 {
-    uint32_t cat_score[LG_CATEGORY_MAX] = {0};
-    uint32_t total = 0;
     lg_verdict_t v = LG_VERDICT_ALLOW;
-    bool leak_counted = false;
 
-    /* A rule counts once however often it matched. */
-    next_gen(s);
-    for (size_t i = 0; i < s->nfindings; i++) {
-        const lg_finding_t *f = &s->findings[i];
-
-        res->categories |= 1u << f->category;
-        if (f->rule == LG_RULE_LEAK) {
-            if (leak_counted) {
-                continue;
-            }
-            leak_counted = true;
-        } else if (s->rs[f->rule].gen == s->cur_gen) {
-            continue;
-        } else {
-            s->rs[f->rule].gen = s->cur_gen;
-        }
-        cat_score[f->category] = sat_add(cat_score[f->category], f->score);
-        total = sat_add(total, f->score);
-    }
     for (unsigned c = 0; c < LG_CATEGORY_MAX; c++) {
         if (cat_score[c] == 0) {
             continue;
@@ -755,6 +744,35 @@ apply_policy(lg_scratch_t *s, const lg_policy_t *p, lg_result_t *res)
         v = LG_VERDICT_FLAG;
     }
     res->verdict = v;
+}
+
+static void
+apply_policy(lg_scratch_t *s, const lg_policy_t *p, lg_result_t *res)
+{
+    uint32_t cat_score[LG_CATEGORY_MAX] = {0};
+    uint32_t total = 0;
+    bool leak_counted = false;
+
+    /* A rule counts once however often it matched. */
+    next_gen(s);
+    for (size_t i = 0; i < s->nfindings; i++) {
+        const lg_finding_t *f = &s->findings[i];
+
+        res->categories |= 1u << f->category;
+        if (f->rule == LG_RULE_LEAK) {
+            if (leak_counted) {
+                continue;
+            }
+            leak_counted = true;
+        } else if (s->rs[f->rule].gen == s->cur_gen) {
+            continue;
+        } else {
+            s->rs[f->rule].gen = s->cur_gen;
+        }
+        cat_score[f->category] = sat_add(cat_score[f->category], f->score);
+        total = sat_add(total, f->score);
+    }
+    lgi_policy_verdict(p, cat_score, total, res);
 }
 
 /*

@@ -213,6 +213,7 @@ lgi_claims_check(const uint8_t *payload, size_t len, const lg_token_opts_t *o,
                  int64_t now)
 {
     json_t *root;
+    json_error_t err;
     int64_t exp = 0, nbf = 0, iat = 0, skew = (int64_t)o->skew;
     int has_exp, has_nbf, has_iat, ok;
 
@@ -223,7 +224,10 @@ lgi_claims_check(const uint8_t *payload, size_t len, const lg_token_opts_t *o,
         now = -TIME_LIMIT;
     }
     root = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES,
-                      NULL);
+                      &err);
+    if (root == NULL && json_error_code(&err) == json_error_out_of_memory) {
+        return LG_E_NOMEM;
+    }
     if (!json_is_object(root)) {
         json_decref(root);
         return LG_E_TOKEN;

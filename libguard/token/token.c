@@ -528,10 +528,16 @@ verify_local(const lg_key_t *key, const parts_t *p, const void *footer,
         crypto_stream_xchacha20_xor(payload, buf + NONCE_BYTES, clen,
                                     ekn2 + EK_BYTES, ekn2);
     }
-    if (!(o->flags & LG_TOKEN_NO_CLAIMS) &&
-        lgi_claims_check(payload, clen, o, resolve_now(o)) != LG_OK) {
-        sodium_memzero(payload, clen);
-        goto out;
+    if (!(o->flags & LG_TOKEN_NO_CLAIMS)) {
+        lg_status_t cst = lgi_claims_check(payload, clen, o, resolve_now(o));
+
+        if (cst != LG_OK) {
+            sodium_memzero(payload, clen);
+            if (cst == LG_E_NOMEM) {
+                st = LG_E_NOMEM;
+            }
+            goto out;
+        }
     }
     st = LG_OK;
 out:
@@ -579,10 +585,16 @@ verify_public(const lg_key_t *key, const parts_t *p, const void *footer,
     if (mlen > 0) {
         memcpy(payload, m, mlen);
     }
-    if (!(o->flags & LG_TOKEN_NO_CLAIMS) &&
-        lgi_claims_check(payload, mlen, o, resolve_now(o)) != LG_OK) {
-        sodium_memzero(payload, mlen);
-        goto out;
+    if (!(o->flags & LG_TOKEN_NO_CLAIMS)) {
+        lg_status_t cst = lgi_claims_check(payload, mlen, o, resolve_now(o));
+
+        if (cst != LG_OK) {
+            sodium_memzero(payload, mlen);
+            if (cst == LG_E_NOMEM) {
+                st = LG_E_NOMEM;
+            }
+            goto out;
+        }
     }
     st = LG_OK;
 out:
@@ -672,35 +684,40 @@ lg_token_verify(const lg_key_t *key, const char *tok, size_t tok_len,
                        opts, payload, cap, payload_len);
 }
 
-/* The ring's key named by the footer's "kid", or NULL. */
-static const lg_key_t *
-ring_pick(const lg_keyring_t *ring, const parts_t *p)
+/* The ring's key named by the footer's "kid" into *out (NULL if there is
+ * none).  LG_E_NOMEM when memory ran out before that could be told. */
+static lg_status_t
+ring_pick(const lg_keyring_t *ring, const parts_t *p, const lg_key_t **out)
 {
-    const lg_key_t *key = NULL;
     uint8_t *f;
     json_t *root, *kid;
+    json_error_t err;
 
+    *out = NULL;
     if (p->foot_len == 0 || p->foot_len > LG_TOKEN_FOOTER_JSON_MAX) {
-        return NULL;
+        return LG_OK;
     }
     f = lgi_malloc(p->foot_len);
     if (f == NULL) {
-        return NULL;
+        return LG_E_NOMEM;
     }
     if (b64_decode(f, p->foot_len, p->foot, p->foot_b64) != 0) {
         lgi_free(f);
-        return NULL;
+        return LG_OK;
     }
     root = json_loadb((const char *)f, p->foot_len, JSON_REJECT_DUPLICATES,
-                      NULL);
+                      &err);
     lgi_free(f);
+    if (root == NULL && json_error_code(&err) == json_error_out_of_memory) {
+        return LG_E_NOMEM;
+    }
     kid = json_object_get(root, "kid");
     if (json_is_string(kid)) {
-        key = lg_keyring_find(ring, json_string_value(kid),
-                              json_string_length(kid));
+        *out = lg_keyring_find(ring, json_string_value(kid),
+                               json_string_length(kid));
     }
     json_decref(root);
-    return key;
+    return LG_OK;
 }
 
 lg_status_t
@@ -729,7 +746,10 @@ lg_token_verify_ring(const lg_keyring_t *ring, const char *tok,
     if (st != LG_OK) {
         return st;
     }
-    key = ring_pick(ring, &p);
+    st = ring_pick(ring, &p, &key);
+    if (st != LG_OK) {
+        return st;
+    }
     if (key == NULL) {
         return LG_E_TOKEN;
     }

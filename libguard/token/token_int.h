@@ -62,8 +62,8 @@ LGI_HIDDEN lg_status_t lgi_token_encrypt_nonce(
 
 /*
  * Claim checks of an authenticated payload (see lg_token_opts_t); `now`
- * is already resolved.  LG_OK or LG_E_TOKEN (LG_E_NOMEM when jansson
- * cannot allocate is folded into LG_E_TOKEN: the token is refused).
+ * is already resolved.  LG_OK, LG_E_TOKEN, or LG_E_NOMEM when jansson
+ * ran out of memory parsing the claims (the token is refused either way).
  */
 LGI_HIDDEN lg_status_t lgi_claims_check(const uint8_t *payload, size_t len,
                                         const lg_token_opts_t *o,

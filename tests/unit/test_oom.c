@@ -1,7 +1,9 @@
 /*
  * Allocation-failure torture (curl -t): one scenario -- add a pack, build,
  * serialize, load, make a scratch, scan (invalid UTF-8 of growing sizes
- * included), and add a bad pack to a second compiler for its diagnostics --
+ * included), stream the largest input, scan a completion with a leak
+ * detector, issue and verify a token, make a rate-limit store, and add a
+ * bad pack to a second compiler for its diagnostics --
  * is run again and again with the Nth allocation failing, N = 1, 2, ...
  * until a run completes without reaching N.  That is done twice: failing
  * only the Nth allocation, then the Nth and every later one.
@@ -407,13 +409,15 @@ static int have_ref;
 /* Where the injected failures went, per step. */
 enum step {
     ST_NEW, ST_ADD, ST_BUILD, ST_SERIALIZE, ST_LOAD, ST_SCRATCH, ST_SCAN,
-    ST_BAD_NEW, ST_BAD_ADD, ST_BAD_BUILD, ST_COUNT
+    ST_BAD_NEW, ST_BAD_ADD, ST_BAD_BUILD, ST_STREAM, ST_LEAK, ST_TOKEN,
+    ST_RATELIMIT, ST_COUNT
 };
 static const char *const step_names[ST_COUNT] = {
     "lg_compiler_new", "lg_compiler_add_yaml", "lg_compiler_build",
     "lg_rules_serialize", "lg_rules_load", "lg_scratch_new", "lg_scan",
     "lg_compiler_new (bad)", "lg_compiler_add_yaml (bad)",
-    "lg_compiler_build (bad)",
+    "lg_compiler_build (bad)", "lg_stream_*", "lg_leak_* (scan)",
+    "lg_key_* / lg_token_*", "lg_rl_store_*",
 };
 
 struct stats {
@@ -677,6 +681,193 @@ retry_add(struct run *run, lg_compiler_t *c)
     fail_at = saved;
 }
 
+/*
+ * The last input streamed in 97-byte pieces: a feed that fails must leave
+ * the stream as it was (the same feed then succeeds), and the closing
+ * result must be the block scan's.  Returns 0 when a failure stopped it.
+ */
+static int
+stream_steps(struct run *run, lg_scratch_t *s)
+{
+    const struct input *in = &inputs[ninputs - 1];
+    lg_stream_t *st = NULL;
+    unsigned long before;
+    lg_result_t res;
+    lg_status_t rc;
+    int ok = 0;
+
+    before = nfailed;
+    rc = lg_stream_new((lg_rules_t *)lg_scratch_rules(s), LG_DIR_BOTH, NULL,
+                       &st);
+    if (!judge(run, ST_STREAM, rc, before)) {
+        return 0;
+    }
+    for (size_t off = 0; off < in->len; off += 97) {
+        size_t n = in->len - off < 97 ? in->len - off : 97;
+
+        before = nfailed;
+        rc = lg_stream_feed(st, s, in->data + off, n, &res);
+        if (!judge(run, ST_STREAM, rc, before)) {
+            unsigned long saved = fail_at;
+
+            if (lg_stream_length(st) != off) {
+                oom_fail("N=%lu: a failed feed kept its bytes", run->n);
+            }
+            fail_at = 0;
+            rc = lg_stream_feed(st, s, in->data + off, n, &res);
+            fail_at = saved;
+            if (rc != LG_OK) {
+                oom_fail("N=%lu: feed retried after OOM: %s", run->n,
+                         lg_strerror(rc));
+            }
+            goto out;
+        }
+    }
+    before = nfailed;
+    rc = lg_stream_close(st, s, &res);
+    if (!judge(run, ST_STREAM, rc, before)) {
+        goto out;
+    }
+    check_scan(run, ninputs - 1, &res);
+    ok = 1;
+out:
+    lg_stream_free(st);
+    return ok;
+}
+
+/* A leak detector on the scratch: the completion quoting the secret text
+ * gets a leak finding. */
+static int
+leak_steps(struct run *run, lg_scratch_t *s)
+{
+    static const char secret[] =
+        "You are Wren, the front desk assistant of the Tamsin Guest House.";
+    static const char completion[] =
+        "Sure: you are Wren, the front desk assistant of the Tamsin Guest "
+        "House. Anything else?";
+    lg_leak_t *leak = NULL;
+    unsigned long before;
+    lg_result_t res;
+    lg_status_t rc;
+    int ok = 0;
+
+    before = nfailed;
+    rc = lg_leak_new(secret, strlen(secret), NULL, &leak);
+    if (!judge(run, ST_LEAK, rc, before)) {
+        return 0;
+    }
+    before = nfailed;
+    rc = lg_scratch_set_leak(s, leak);
+    if (!judge(run, ST_LEAK, rc, before)) {
+        goto out;
+    }
+    before = nfailed;
+    rc = lg_scan(s, completion, strlen(completion), LG_DIR_COMPLETION, NULL,
+                 &res);
+    if (!judge(run, ST_LEAK, rc, before)) {
+        goto out;
+    }
+    if (res.nfindings == 0 ||
+        res.findings[res.nfindings - 1].rule != LG_RULE_LEAK) {
+        oom_fail("N=%lu: the leak was not found", run->n);
+    }
+    ok = 1;
+out:
+    (void)lg_scratch_set_leak(s, NULL);
+    lg_leak_free(leak);
+    return ok;
+}
+
+/* Issue a v4.local token and verify it, with a key and with a ring. */
+static int
+token_steps(struct run *run)
+{
+    static const char claims[] =
+        "{\"sub\":\"oom\",\"exp\":\"2100-01-01T00:00:00Z\"}";
+    lg_key_t *k = NULL;
+    lg_keyring_t *ring = NULL;
+    char footer[128], tok[512], payload[256];
+    size_t plen = 0;
+    unsigned long before;
+    lg_status_t rc;
+    int ok = 0;
+
+    before = nfailed;
+    rc = lg_key_generate(LG_KEY_LOCAL, &k);
+    if (!judge(run, ST_TOKEN, rc, before)) {
+        return 0;
+    }
+    before = nfailed;
+    rc = lg_token_footer_kid(k, footer, sizeof(footer), NULL);
+    if (!judge(run, ST_TOKEN, rc, before)) {
+        goto out;
+    }
+    before = nfailed;
+    rc = lg_token_encrypt(k, claims, strlen(claims), footer, strlen(footer),
+                          NULL, 0, tok, sizeof(tok), NULL);
+    if (!judge(run, ST_TOKEN, rc, before)) {
+        goto out;
+    }
+    before = nfailed;
+    rc = lg_token_verify(k, tok, strlen(tok), NULL, 0, NULL, 0, NULL,
+                         payload, sizeof(payload), &plen);
+    if (!judge(run, ST_TOKEN, rc, before)) {
+        goto out;
+    }
+    if (plen != strlen(claims) || memcmp(payload, claims, plen) != 0) {
+        oom_fail("N=%lu: the token's payload differs", run->n);
+    }
+    before = nfailed;
+    rc = lg_keyring_new(&ring);
+    if (!judge(run, ST_TOKEN, rc, before)) {
+        goto out;
+    }
+    before = nfailed;
+    rc = lg_keyring_add(ring, k);
+    if (!judge(run, ST_TOKEN, rc, before)) {
+        goto out;
+    }
+    before = nfailed;
+    rc = lg_token_verify_ring(ring, tok, strlen(tok), NULL, 0, NULL, 0, NULL,
+                              payload, sizeof(payload), &plen);
+    if (!judge(run, ST_TOKEN, rc, before)) {
+        goto out;
+    }
+    ok = 1;
+out:
+    lg_keyring_free(ring);
+    lg_key_free(k);
+    return ok;
+}
+
+/* A rate-limit store: the burst is admitted, the next request denied. */
+static int
+ratelimit_steps(struct run *run)
+{
+    lg_rl_store_t *store = NULL;
+    lg_rl_limit_t lim;
+    lg_rl_result_t r;
+    unsigned long before;
+    lg_status_t rc;
+
+    assert_status(lg_rl_limit_init(&lim, 10, 1000000000u, 3), LG_OK);
+    before = nfailed;
+    rc = lg_rl_store_new(64, 0, &store);
+    if (!judge(run, ST_RATELIMIT, rc, before)) {
+        return 0;
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_status(lg_rl_store_decide(store, &lim, "k", 1, 1, 1000, &r),
+                      LG_OK);
+        if ((r.allowed != 0) != (i < 3)) {
+            oom_fail("N=%lu: request %d %s", run->n, i,
+                     r.allowed ? "admitted" : "denied");
+        }
+    }
+    lg_rl_store_free(store);
+    return 1;
+}
+
 static void
 scenario(struct run *run)
 {
@@ -809,6 +1000,10 @@ scenario(struct run *run)
             goto out;
         }
         check_scan(run, i, &res);
+    }
+    if (!stream_steps(run, s) || !leak_steps(run, s) || !token_steps(run) ||
+        !ratelimit_steps(run)) {
+        goto out;
     }
     bad_steps(run);
 out:

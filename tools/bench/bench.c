@@ -8,7 +8,11 @@
  * phrase in the middle.  Each measurement is repeated and the median of the
  * repetitions is reported, since the machine may be shared and noisy.
  *
+ * Also: all views against raw bytes only, adversarial inputs, and stream
+ * mode against block mode.
+ *
  * usage: lg_bench [--iterations N] [--reps R] [--rules DIR] [--quick]
+ *                 [--views-only] [--stream-only]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -435,13 +439,15 @@ baseline_scan(struct baseline *b, const char *data, size_t len)
 
 /* ---- measurement ---- */
 
-enum engine { ENGINE_LG, ENGINE_PCRE };
+enum engine { ENGINE_LG, ENGINE_PCRE, ENGINE_STREAM };
 
 struct ctx {
     lg_scratch_t *scratch;
     struct baseline *base;
     uint32_t dir;
     size_t scan_errors;
+    lg_stream_t *stream;   /* ENGINE_STREAM: fed `chunk` bytes at a time */
+    size_t chunk;
 };
 
 static size_t
@@ -451,6 +457,25 @@ run_one(struct ctx *c, enum engine e, const char *data, size_t len)
         lg_result_t res;
 
         if (lg_scan(c->scratch, data, len, c->dir, NULL, &res) != LG_OK) {
+            c->scan_errors++;
+            return 0;
+        }
+        return res.nfindings;
+    }
+    if (e == ENGINE_STREAM) {
+        lg_result_t res;
+
+        lg_stream_reset(c->stream);
+        for (size_t off = 0; off < len; off += c->chunk) {
+            size_t n = len - off < c->chunk ? len - off : c->chunk;
+
+            if (lg_stream_feed(c->stream, c->scratch, data + off, n, &res) !=
+                LG_OK) {
+                c->scan_errors++;
+                return 0;
+            }
+        }
+        if (lg_stream_close(c->stream, c->scratch, &res) != LG_OK) {
             c->scan_errors++;
             return 0;
         }
@@ -674,6 +699,60 @@ views_section(lg_rules_t *rules, uint32_t dir, const struct opts *o)
     return worst;
 }
 
+/* Stream mode against one block scan of the same completion text, same
+ * run: the whole stream (every feed and the close) over the block scan.
+ * Returns the ratio for 16 KiB in 64-byte chunks. */
+static double
+stream_section(lg_rules_t *rules, const struct opts *o)
+{
+    static const size_t chunks[] = {16, 64, 1024};
+    static const size_t lens[] = {1024, 16384};
+    struct ctx c = {0};
+    double headline = 0;
+
+    c.dir = LG_DIR_COMPLETION;
+    if (lg_scratch_new(rules, NULL, &c.scratch) != LG_OK ||
+        lg_stream_new(rules, c.dir, NULL, &c.stream) != LG_OK) {
+        fprintf(stderr, "lg_bench: setup failed\n");
+        exit(1);
+    }
+    printf("\nstream mode (completion direction; a whole stream: every "
+           "feed and the close,\nagainst one block scan of the same text; "
+           "default step and window 512):\n");
+    printf("  %-16s %8s %12s %12s %8s\n", "input", "chunk", "stream p50 us",
+           "block p50 us", "ratio");
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        char *t = malloc(lens[i]);
+        struct stats b;
+
+        if (t == NULL) {
+            exit(1);
+        }
+        gen_text(t, lens[i], 11 + i);
+        b = measure(&c, ENGINE_LG, t, lens[i], o);
+        for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+            struct stats a;
+            char name[32];
+
+            c.chunk = chunks[k];
+            a = measure(&c, ENGINE_STREAM, t, lens[i], o);
+            snprintf(name, sizeof(name), "%zu KiB English", lens[i] / 1024);
+            printf("  %-16s %8zu %12.2f %12.2f %7.2fx\n", name, chunks[k],
+                   a.p50_us, b.p50_us, a.p50_us / b.p50_us);
+            if (lens[i] == 16384 && chunks[k] == 64) {
+                headline = a.p50_us / b.p50_us;
+            }
+        }
+        free(t);
+    }
+    if (c.scan_errors != 0) {
+        printf("note: %zu scan errors\n", c.scan_errors);
+    }
+    lg_stream_free(c.stream);
+    lg_scratch_free(c.scratch);
+    return headline;
+}
+
 /* ---- adversarial inputs ---- */
 
 /* Units repeated to fill 64 KiB: phrases that match again and again,
@@ -753,13 +832,14 @@ usage(FILE *f)
 {
     fprintf(f,
             "usage: lg_bench [--iterations N] [--reps R] [--rules DIR] "
-            "[--quick] [--views-only]\n"
+            "[--quick] [--views-only] [--stream-only]\n"
             "  --iterations N  timed scans per measurement (default 20000;\n"
             "                  capped by a time budget per measurement)\n"
             "  --reps R        repetitions, median reported (default 5)\n"
             "  --rules DIR     rule packs (default %s)\n"
             "  --quick         fewer iterations and repetitions\n"
-            "  --views-only    only the views against raw bytes section\n",
+            "  --views-only    only the views against raw bytes section\n"
+            "  --stream-only   only the stream against block mode section\n",
             LG_RULES_SOURCE_DIR);
 }
 
@@ -790,7 +870,8 @@ main(int argc, char **argv)
     struct ctx c = {0};
     size_t npacks = 0, npatterns = 0;
     double min_ratio = 1e300, max_p99_1k = 0, worst_adv, views_ratio;
-    int quick = 0, views_only = 0;
+    int quick = 0, views_only = 0, stream_only = 0;
+    double stream_ratio;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
@@ -809,6 +890,8 @@ main(int argc, char **argv)
             quick = 1;
         } else if (strcmp(argv[i], "--views-only") == 0) {
             views_only = 1;
+        } else if (strcmp(argv[i], "--stream-only") == 0) {
+            stream_only = 1;
         } else if (strcmp(argv[i], "--help") == 0 ||
                    strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -859,6 +942,13 @@ main(int argc, char **argv)
            "%zu repetitions\n\n",
            o.iterations, o.budget_s, o.reps);
 
+    if (stream_only) {
+        (void)stream_section(rules, &o);
+        lg_scratch_free(c.scratch);
+        baseline_free(&base);
+        lg_rules_free(rules);
+        return 0;
+    }
     if (views_only) {
         views_ratio = views_section(rules, dir, &o);
         printf("\ntargets:\n  views >= %.0f%% of raw on English: %s "
@@ -929,6 +1019,7 @@ main(int argc, char **argv)
     }
     worst_adv = adversarial(&c, &o);
     views_ratio = views_section(rules, dir, &o);
+    stream_ratio = stream_section(rules, &o);
     printf("\ntargets:\n");
     printf("  throughput >= %.0fx baseline: %s (lowest ratio %.1fx)\n",
            TARGET_RATIO, min_ratio >= TARGET_RATIO ? "PASS" : "FAIL",
@@ -941,6 +1032,9 @@ main(int argc, char **argv)
     printf("  views >= %.0f%% of raw on English: %s (lowest %.0f%%)\n",
            TARGET_VIEWS * 100, views_ratio >= TARGET_VIEWS ? "PASS" : "FAIL",
            views_ratio * 100);
+    printf("  (stream mode, 16 KiB in 64-byte chunks: %.2fx one block "
+           "scan; no target)\n",
+           stream_ratio);
     if (lg[0][0].hits != 0 || lg[1][0].hits != 0) {
         printf("note: the benign texts produced findings (false positives "
                "of the packs)\n");
