@@ -39,6 +39,9 @@ TYPE_MAP = {
     "CREDIT_CARD": ["CREDIT_CARD", "credit_card_number"],
     "IBAN": ["iban"],
     "US_SSN": ["US_SSN", "ssn"],
+    # the Korean data's "ssn" holds social security and tax numbers of
+    # many countries
+    "NATIONAL_ID": ["ssn"],
     "IP_ADDRESS": ["IP_ADDRESS", "ipv4", "ipv6"],
     "KR_RRN": ["KR_RRN"],
     "KR_FRN": ["KR_RRN"],

@@ -23,8 +23,10 @@ rule('pii.contact.email','An email address','EMAIL','low',
 
 rule('pii.contact.phone-intl','A phone number in international (E.164) form','PHONE','low',
      [r'\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\d{1,5}){2,4}\b', r'\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{3,5}[ .-]\d{3,8}\b',
-      r'\+\d{1,3}[ .-]\d{6,12}\b', r'\B\+[1-9]\d{9,13}\b'],
-     ['Call +1 202 555 0147 tomorrow.', '+44 20 7946 0958', '연락처: +82-10-2345-6789', 'Appelez +33 1 23 45 67 89', 'mobile +44 7700900123'],
+      r'\+\d{1,3}[ .-]\d{6,12}\b', r'\B\+[1-9]\d{9,13}\b',
+      r'\+\d{1,3} ?\(0\) ?\d{6,12}\b', r'\+\d{1,3}[ .-]\d{1,4}[ .-]\d{6,10}\b'],
+     ['Call +1 202 555 0147 tomorrow.', '+44 20 7946 0958', '연락처: +82-10-2345-6789', 'Appelez +33 1 23 45 67 89', 'mobile +44 7700900123',
+      'Ring +44 (0) 7700900123', 'Bel +31 6 20123456', 'Chiama +39 06 69812345'],
      ['The score was +3 today.', 'Set the offset to +12.', 'UNB+20230315+4711111', 'The stock is +14.12 at $47.77'])
 rule('pii.contact.phone-nanp','A North American phone number','PHONE','low',
      [r'(?:\b1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,6})?\b'],
@@ -83,7 +85,16 @@ rule('pii.id.us-ssn','A number in the US social security number format','US_SSN'
      [r'\b\d{3}-\d{2}-\d{4}\b'],
      ['Applicant 536-22-1048, approved'],
      ['Applicant 900-22-1048, approved', 'ref 536-22-0000'],
-     validate='ssn-us', paranoia=2)
+     validate='ssn-us')
+ID_EN=['national id','national id number','national identification number','national insurance number','personal identification number',
+       'personal id','id number','social security','social security number','social security no.','ssn','tax id','tax id number',
+       'tax identification number','taxpayer id','tax registration id','tax registration number','personnummer','codice fiscale']
+ID_KO=['사회보장번호','사회 보장 번호','국민보험번호','신분증 번호','신분증번호','주민번호','개인 식별 번호','납세자 번호','납세자번호','세금 등록 ID','세금 ID','세금 식별 번호','납세 번호']
+rule('pii.id.national-context','A national identity, social security or tax number of any country after a context word','NATIONAL_ID','low',
+     [r'\b[A-Z]{0,6}\d[A-Z0-9]{6,17}\b', r'\b\d{6}[-+]\d{4,7}\b', r'\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Z]\b'],
+     ['Social security number: 850709-4123', 'Codice fiscale: RSSMRA85T10A562S', 'national insurance number QQ 12 34 56 C', '세금 등록 ID: 304918275'],
+     ['Order number: 850709-4123', 'Tax id: none given', 'id number: 12'],
+     flags=[], confirm='(?i:'+lb(ID_EN,EN_SEPS)[:-1]+'|'+lb(ID_KO,KO_SEPS)[4:]+')')
 
 rule('pii.net.ipv4','An IPv4 address','IP_ADDRESS','low',
      [r'\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b'],
@@ -169,7 +180,10 @@ out=['# Personal data: contact details, payment and bank numbers, national',
      '# and Korean.  Every rule names its entity for typed redaction.  Numbers with',
      '# a checksum are checked by a validator (rules/README.md); numbers without',
      '# one are reported only after a context word (the `confirm` lookbehinds) or,',
-     '# bare, at paranoia 2.  Korean resident registration numbers: pii.kr.rrn and',
+     '# bare, at paranoia 2; US social security numbers in their dashed form, with',
+     '# the area, group and serial rules, are reported bare.  Identity and tax',
+     '# numbers of other countries are reported after a context word only',
+     '# (pii.id.national-context).  Korean resident registration numbers: pii.kr.rrn and',
      '# pii.kr.frn need the checksum (numbers issued before October 2020);',
      '# numbers issued since then end in random digits, so pii.kr.rrn-context',
      '# accepts a valid date and gender digit without the checksum, at severity',
