@@ -9,6 +9,10 @@
  * serialize/load round trip that must succeed and scan identically, and
  * scans of a fixed text and of the pack's own test strings under the
  * invariants of fuzz_check.h.
+ *
+ * Hyperscan needs seconds for some large bounded repeats ("[^x]{500}"
+ * beside "(?:a|b){200}"), ten times more under ASan on a busy machine, so
+ * the .options timeout is 90 s: longer still is a hang.
  */
 #include "fuzz_check.h"
 
