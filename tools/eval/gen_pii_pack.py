@@ -5,8 +5,10 @@ def lb(words, seps):
         for s in seps:
             alts.append((w+s).replace(' ', '\\x20'))  # keep spaces explicit
     return '(?<=' + '|'.join(alts) + ')'
-EN_SEPS=[' ', ': ', ':', ' : ', ' #', ' # ', '# ', ' is ', '= ', '=', ' no. ', ' no: ', ' number ', ' number: ', ' number is ', ' - ', '\t']
-KO_SEPS=[' ', ': ', ':', ' : ', '는 ', '은 ', '= ', '\t']
+# separators between a context word and the value, including a JSON key's
+# closing quote ("ssn": "...")
+EN_SEPS=[' ', ': ', ':', ' : ', ' #', ' # ', '# ', ' is ', '= ', '=', ' no. ', ' no: ', ' number ', ' number: ', ' number is ', ' - ', '\t', '": "', '":"']
+KO_SEPS=[' ', ': ', ':', ' : ', '는 ', '은 ', '= ', '\t', '": "', '":"']
 
 def q(s):  # single-quoted YAML scalar
     return "'" + s.replace("'", "''") + "'"
@@ -78,7 +80,7 @@ SSN_EN=['ssn','ssn#','ss#','social security','social security number','social se
 SSN_KO=['사회보장번호','사회 보장 번호','미국 사회보장번호']
 rule('pii.id.us-ssn-context','A US social security number after a context word','US_SSN','medium',
      [r'\b\d{3}[- ]?\d{2}[- ]?\d{4}\b'],
-     ['My SSN is 536-22-1048.', 'social security number: 536221048', '사회보장번호: 536-22-1048'],
+     ['My SSN is 536-22-1048.', 'social security number: 536221048', '사회보장번호: 536-22-1048', '{"name": "A. Roe", "ssn": "536221048"}'],
      ['SSN: 666-22-1048', 'Order 536-22-1048 shipped'],
      validate='ssn-us', confirm=lb(SSN_EN,EN_SEPS)[:-1]+'|'+lb(SSN_KO,KO_SEPS)[4:])
 rule('pii.id.us-ssn','A number in the US social security number format','US_SSN','low',
