@@ -108,16 +108,35 @@ void
 cmd_unredact_help(FILE *f)
 {
     fputs("Usage: guard unredact --key-file F [FILE|-]\n"
+          "       guard unredact --key-file F --jsonl|--json-record "
+          "[FILE|-]\n"
           "Restore every <TYPE:e:...> token that 'guard redact --mode "
           "encrypt' wrote\n"
           "with the same key.  Tokens that do not authenticate are left as "
           "they are.\n"
           "\n"
           "      --key-file F         the key: 32 bytes, or 64 hex digits\n"
+          "      --jsonl              each input line is a JSON record "
+          "(from 'guard redact\n"
+          "                           --jsonl'): restore the tokens in its "
+          "string values,\n"
+          "                           escaped as JSON, and keep every other "
+          "byte; one\n"
+          "                           line out per record.  A record that "
+          "is not JSON,\n"
+          "                           or holds a token that does not "
+          "authenticate, is\n"
+          "                           reported as FILE:LINE:COLUMN: and not "
+          "written\n"
+          "      --json-record        the whole input is one such JSON "
+          "record\n"
           "  -h, --help               show this help\n"
           "\n"
-          "Exit status: 0 success, 1 some tokens did not authenticate, 2 "
-          "error.\n",
+          "Exit status: 0 success, 1 some tokens did not authenticate (with "
+          "--jsonl or\n"
+          "--json-record: their records were not written), 2 error (with "
+          "--jsonl: a\n"
+          "line was not JSON, or reading or writing failed).\n",
           f);
 }
 
@@ -550,20 +569,130 @@ out:
     return rc;
 }
 
+/* Why a JSON record could not be restored; the column is 1-based. */
+static void
+unredact_json_error(const char *name, size_t lineno, lg_status_t st,
+                    size_t off)
+{
+    const char *why =
+        st == LG_E_TOKEN
+            ? "a token does not authenticate with this key (another key, "
+              "or the token was edited); the record is not written"
+        : st == LG_E_INVAL ? "invalid JSON"
+        : st == LG_E_LIMIT ? "arrays and objects nested too deep"
+                           : lg_strerror(st);
+
+    fflush(stdout);
+    if (lineno > 0) {
+        fprintf(stderr, "%s:%zu:%zu: error: %s\n", name, lineno, off + 1,
+                why);
+    } else {
+        fprintf(stderr, "%s:%zu: error: %s\n", name, off + 1, why);
+    }
+}
+
+/* One JSON record: written, or reported and not written.  Returns LG_OK,
+ * LG_E_IO (a write failed) or the record's error. */
+static lg_status_t
+unredact_record(const char *name, size_t lineno, const char *rec, size_t len,
+                const uint8_t *key)
+{
+    char *out = NULL;
+    size_t n = 0, off = 0;
+    lg_status_t st;
+
+    st = lg_unredact_json(rec, len, key, &out, &n, &off);
+    if (st != LG_OK) {
+        unredact_json_error(name, lineno, st, off);
+        return st;
+    }
+    if (redact_write(out, n) != 0 ||
+        (lineno > 0 && redact_write("\n", 1) != 0)) {
+        st = LG_E_IO;
+    }
+    sodium_memzero(out, n);
+    lg_free(out);
+    return st;
+}
+
+/* guard unredact --jsonl: one record a line, blank lines kept. */
+static int
+unredact_jsonl(const char *input, const uint8_t *key)
+{
+    int use_stdin = strcmp(input, "-") == 0;
+    FILE *f = use_stdin ? stdin : fopen(input, "rb");
+    char *line = NULL;
+    size_t cap = 0, lineno = 0, bad = 0, forged = 0;
+    ssize_t got;
+    int rc = GUARD_EXIT_OK;
+
+    if (f == NULL) {
+        guard_err("%s: %s", input, strerror(errno));
+        return GUARD_EXIT_ERROR;
+    }
+    while ((got = getline(&line, &cap, f)) != -1) {
+        size_t n = (size_t)got;
+        lg_status_t st;
+
+        lineno++;
+        if (n > 0 && line[n - 1] == '\n') {
+            n--;
+        }
+        if (strspn(line, " \t\r") >= n) {
+            if (redact_write("\n", 1) != 0) {
+                rc = GUARD_EXIT_ERROR;
+                break;
+            }
+            continue;
+        }
+        st = unredact_record(input, lineno, line, n, key);
+        if (st == LG_E_IO) {
+            rc = GUARD_EXIT_ERROR;
+            break;
+        }
+        if (st == LG_E_TOKEN) {
+            forged++;
+        } else if (st != LG_OK) {
+            bad++;
+        }
+    }
+    if (ferror(f)) {
+        guard_err("%s: read error: %s", input, strerror(errno));
+        rc = GUARD_EXIT_ERROR;
+    }
+    if (line != NULL) {
+        sodium_memzero(line, cap);
+    }
+    free(line);
+    if (!use_stdin) {
+        fclose(f);
+    }
+    if (bad + forged > 0) {
+        guard_err("%zu record%s not restored", bad + forged,
+                  bad + forged == 1 ? "" : "s");
+        if (rc == GUARD_EXIT_OK) {
+            rc = bad > 0 ? GUARD_EXIT_ERROR : GUARD_EXIT_FAIL;
+        }
+    }
+    return rc;
+}
+
 int
 cmd_unredact(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"key-file", required_argument, NULL, OPT_KEY_FILE},
+        {"jsonl", no_argument, NULL, OPT_JSONL},
+        {"json-record", no_argument, NULL, OPT_JSON_RECORD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     uint8_t key[LG_REDACT_KEYBYTES];
     const char *key_file = NULL, *input;
     unsigned char *in = NULL, *out = NULL;
-    size_t len, n, failed = 0;
+    size_t len = 0, n, failed = 0;
     lg_status_t st;
-    int ch, rc = GUARD_EXIT_ERROR;
+    int ch, rc = GUARD_EXIT_ERROR, jsonl = 0, json_record = 0;
 
     opterr = 0;
     optind = 1;
@@ -571,6 +700,12 @@ cmd_unredact(int argc, char **argv)
         switch (ch) {
         case OPT_KEY_FILE:
             key_file = optarg;
+            break;
+        case OPT_JSONL:
+            jsonl = 1;
+            break;
+        case OPT_JSON_RECORD:
+            json_record = 1;
             break;
         case 'h':
             cmd_unredact_help(stdout);
@@ -586,11 +721,33 @@ cmd_unredact(int argc, char **argv)
     if (key_file == NULL) {
         return guard_usage_error(UNREDACT_CMD, "--key-file is required");
     }
+    if (jsonl && json_record) {
+        return guard_usage_error(UNREDACT_CMD,
+                                 "--jsonl and --json-record exclude each "
+                                 "other");
+    }
     input = optind < argc ? argv[optind] : "-";
     if (redact_read_key(key_file, key) != 0) {
         return GUARD_EXIT_ERROR;
     }
+    if (jsonl) {
+        rc = unredact_jsonl(input, key);
+        if (fflush(stdout) != 0 && rc != GUARD_EXIT_ERROR) {
+            guard_err("write error: %s", strerror(errno));
+            rc = GUARD_EXIT_ERROR;
+        }
+        goto out;
+    }
     if (guard_read_all(input, GUARD_DB_MAX, &in, &len) != 0) {
+        goto out;
+    }
+    if (json_record) {
+        st = unredact_record(input, 0, (const char *)in, len, key);
+        if (st == LG_OK && fflush(stdout) == 0) {
+            rc = GUARD_EXIT_OK;
+        } else if (st == LG_E_TOKEN) {
+            rc = GUARD_EXIT_FAIL;
+        }
         goto out;
     }
     out = malloc(len + 1);

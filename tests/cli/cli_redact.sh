@@ -102,7 +102,7 @@ expect 2 "$GUARD" redact --rules "$P" --jsonl "$TMP/log.jsonl"
 [ "$(sed -n 4p "$TMP/out")" = '{"prompt": "no pii here"}' ] ||
     fail "jsonl line 5: $(sed -n 4p "$TMP/out")"
 [ "$(sed -n 5p "$TMP/out")" = \
-  '{"id": 18446744073709551617, "prompt": "xA <PHONE>", "t": 0.10}' ] ||
+  '{"id": 18446744073709551617, "prompt": "x\u0041 <PHONE>", "t": 0.10}' ] ||
     fail "jsonl line 7: $(sed -n 5p "$TMP/out")"
 [ "$(wc -l <"$TMP/out")" -eq 5 ] || fail "jsonl: wrong line count"
 grep -q '555-0123' "$TMP/out" && fail "jsonl leaked a value"

@@ -1,7 +1,7 @@
 /*
  * A scan allocates nothing once its scratch exists, from the first scan on,
  * except the documented one-time growth of the buffer that repairs invalid
- * UTF-8: malloc and friends are interposed here, so calls from libguard,
+ * UTF-8; a JSON field reader allocates only to grow its decoding buffer: malloc and friends are interposed here, so calls from libguard,
  * Hyperscan and PCRE2 alike are counted.  Sanitizer
  * builds replace malloc themselves, so there the test is skipped.
  */
@@ -188,11 +188,67 @@ test_noalloc_scan(void **state)
 #endif
 }
 
+/* A reader allocates only to decode an escaped value longer than any
+ * before; values without escapes are read in place. */
+static void
+test_json_reader_noalloc(void **state)
+{
+#ifdef LG_NOALLOC_SKIP
+    (void)state;
+    skip();
+#else
+    static const char big[] =
+        "{\"messages\":[{\"content\":\"a long value with escapes: "
+        "\\u00e9\\n\\\"quoted\\\" and more text after them\"}]}";
+    static const char *const docs[] = {
+        "{\"prompt\":\"plain, never copied, any length at all\"}",
+        "{\"messages\":[{\"content\":\"short \\n\"},{\"content\":\"x\"}]}",
+        big,
+        "[1, {\"a\": [true, false, null]}, \"x\\ty\"]",
+        "{\"prompt\": oops}",
+    };
+    lg_json_reader_t *rd = NULL;
+    lg_json_field_t f;
+    int found;
+
+    (void)state;
+    assert_int_equal(lg_json_reader_new(NULL, 0, LG_JSON_REJECT_DUPLICATES,
+                                        &rd),
+                     LG_OK);
+    /* The first escaped value of its length: one buffer. */
+    nallocs = 0;
+    counting = 1;
+    while (lg_json_reader_next(rd, big, strlen(big), &f, &found) == LG_OK &&
+           found) {
+    }
+    counting = 0;
+    assert_int_equal(nallocs, 1);
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+            lg_json_reader_reset(rd);
+            nallocs = 0;
+            counting = 1;
+            while (lg_json_reader_next(rd, docs[i], strlen(docs[i]), &f,
+                                       &found) == LG_OK &&
+                   found) {
+            }
+            counting = 0;
+            if (nallocs != 0) {
+                fail_msg("document %zu: %zu allocations", i,
+                         (size_t)nallocs);
+            }
+        }
+    }
+    lg_json_reader_free(rd);
+#endif
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_noalloc_scan),
+        cmocka_unit_test(test_json_reader_noalloc),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

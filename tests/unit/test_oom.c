@@ -2,7 +2,8 @@
  * Allocation-failure torture (curl -t): one scenario -- add a pack, build,
  * serialize, load, make a scratch, scan (invalid UTF-8 of growing sizes
  * included), stream the largest input, scan a completion with a leak
- * detector, issue and verify a token, make a rate-limit store, and add a
+ * detector, issue and verify a token, make a rate-limit store, read the
+ * fields of a JSON body, and add a
  * bad pack to a second compiler for its diagnostics --
  * is run again and again with the Nth allocation failing, N = 1, 2, ...
  * until a run completes without reaching N.  That is done twice: failing
@@ -410,14 +411,14 @@ static int have_ref;
 enum step {
     ST_NEW, ST_ADD, ST_BUILD, ST_SERIALIZE, ST_LOAD, ST_SCRATCH, ST_SCAN,
     ST_BAD_NEW, ST_BAD_ADD, ST_BAD_BUILD, ST_STREAM, ST_LEAK, ST_TOKEN,
-    ST_RATELIMIT, ST_COUNT
+    ST_RATELIMIT, ST_JSON, ST_COUNT
 };
 static const char *const step_names[ST_COUNT] = {
     "lg_compiler_new", "lg_compiler_add_yaml", "lg_compiler_build",
     "lg_rules_serialize", "lg_rules_load", "lg_scratch_new", "lg_scan",
     "lg_compiler_new (bad)", "lg_compiler_add_yaml (bad)",
     "lg_compiler_build (bad)", "lg_stream_*", "lg_leak_* (scan)",
-    "lg_key_* / lg_token_*", "lg_rl_store_*",
+    "lg_key_* / lg_token_*", "lg_rl_store_*", "lg_json_reader_*",
 };
 
 struct stats {
@@ -868,6 +869,51 @@ ratelimit_steps(struct run *run)
     return 1;
 }
 
+/* The JSON field reader over a request body, one value with escapes (so
+ * that the reader decodes into its buffer). */
+static int
+json_steps(struct run *run)
+{
+    static const char body[] =
+        "{\"model\": \"m\", \"messages\": [{\"role\": \"user\", "
+        "\"content\": \"say \\\"hi\\\"\\n\"}, {\"content\": \"plain\"}]}";
+    static const char *const paths[] = {"messages[*].content"};
+    static const char *const want[] = {"say \"hi\"\n", "plain"};
+    lg_json_reader_t *rd = NULL;
+    lg_json_field_t f;
+    unsigned long before;
+    lg_status_t rc;
+    int found = 1, ok = 0;
+    size_t n = 0;
+
+    before = nfailed;
+    rc = lg_json_reader_new(paths, 1, 0, &rd);
+    if (!judge(run, ST_JSON, rc, before)) {
+        return 0;
+    }
+    while (found) {
+        before = nfailed;
+        rc = lg_json_reader_next(rd, body, strlen(body), &f, &found);
+        if (!judge(run, ST_JSON, rc, before)) {
+            goto out;
+        }
+        if (found) {
+            if (n >= 2 || f.len != strlen(want[n]) ||
+                memcmp(f.value, want[n], f.len) != 0) {
+                oom_fail("N=%lu: JSON field %zu differs", run->n, n);
+            }
+            n++;
+        }
+    }
+    if (n != 2) {
+        oom_fail("N=%lu: %zu JSON fields", run->n, n);
+    }
+    ok = 1;
+out:
+    lg_json_reader_free(rd);
+    return ok;
+}
+
 static void
 scenario(struct run *run)
 {
@@ -1002,7 +1048,7 @@ scenario(struct run *run)
         check_scan(run, i, &res);
     }
     if (!stream_steps(run, s) || !leak_steps(run, s) || !token_steps(run) ||
-        !ratelimit_steps(run)) {
+        !ratelimit_steps(run) || !json_steps(run)) {
         goto out;
     }
     bad_steps(run);

@@ -623,8 +623,9 @@ test_redact_json_errors(void **state)
     assert_null(out);
 }
 
-/* Everything outside the redacted strings is kept byte for byte; strings
- * are decoded before scanning and re-encoded after. */
+/* Everything outside the redacted spans is kept byte for byte, escapes in
+ * the rest of a redacted string included; strings are decoded before
+ * scanning, so an escaped value is found and replaced whole. */
 static void
 test_redact_json_splice(void **state)
 {
@@ -639,14 +640,18 @@ test_redact_json_splice(void **state)
                 "\"x\": 1.10e+400, \"b\": [ \"555-0123\" , 7 ] }",
                 p, 3,
                 "{ \"n\" : 123456789012345678901234567890, \"a\" :\n"
-                "  \"call <PHONE> \\\"now\\\"\\n\xc3\xa9\", "
+                "  \"call <PHONE> \\\"now\\\"\\n\\u00e9\", "
                 "\"x\": 1.10e+400, \"b\": [ \"<PHONE>\" , 7 ] }");
     /* A redacted value with control bytes keeps them escaped. */
     expect_json("{\"a\":\"\\u0001 555-0123\\t\"}", p, 3,
                 "{\"a\":\"\\u0001 <PHONE>\\t\"}");
     /* Surrogate pairs decode; escaped keys match paths. */
     expect_json("{\"\\u0061\":\"\\ud83d\\ude00 555-0123\"}", p, 3,
-                "{\"\\u0061\":\"\xf0\x9f\x98\x80 <PHONE>\"}");
+                "{\"\\u0061\":\"\\ud83d\\ude00 <PHONE>\"}");
+    /* An escape inside the span goes with it; one between two spans
+     * stays. */
+    expect_json("{\"a\":\"555-012\\u0033\\u0020555-0123\"}", p, 3,
+                "{\"a\":\"<PHONE>\\u0020<PHONE>\"}");
     /* Duplicate keys that no path selects are fine; selected ones not. */
     expect_json("{\"z\":1,\"z\":2,\"c\":{\"d\":\"555-0123\"}}", p, 3,
                 "{\"z\":1,\"z\":2,\"c\":{\"d\":\"<PHONE>\"}}");
