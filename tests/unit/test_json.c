@@ -19,7 +19,6 @@
 
 #include "lg_test.h"
 
-
 /* Made-up rules: an address, and "sec[...]" whose inside may hold any
  * character but ']' (quotes, backslashes, newlines, control bytes). */
 static const char pack[] =
