@@ -436,19 +436,31 @@ redact_json_one(redact_cli_t *c, lg_scratch_t *s, size_t max)
     return GUARD_EXIT_OK;
 }
 
+/*
+ * Call fn on each line of `input` ("-": standard input) that is not blank;
+ * blank lines are written back as they are, so that line numbers still
+ * match.  fn writes its record and reports its own errors; it returns
+ * LG_OK, LG_E_IO (a write failed: stop), LG_E_TOKEN (counted in *ntok) or
+ * another error (counted in *nbad).  The line buffer is wiped, since lines
+ * may hold restored values.  Returns GUARD_EXIT_OK, or GUARD_EXIT_ERROR on
+ * a read or write error.
+ */
 static int
-redact_jsonl(redact_cli_t *c, lg_scratch_t *s)
+jsonl_each(const char *input,
+           lg_status_t (*fn)(void *ctx, const char *name, size_t lineno,
+                             const char *line, size_t n),
+           void *ctx, size_t *nbad, size_t *ntok)
 {
-    int use_stdin = strcmp(c->input, "-") == 0;
-    const char *name = use_stdin ? "-" : c->input;
-    FILE *f = use_stdin ? stdin : fopen(c->input, "rb");
+    int use_stdin = strcmp(input, "-") == 0;
+    FILE *f = use_stdin ? stdin : fopen(input, "rb");
     char *line = NULL;
-    size_t cap = 0, lineno = 0, bad = 0;
+    size_t cap = 0, lineno = 0;
     ssize_t got;
     int rc = GUARD_EXIT_OK;
 
+    *nbad = *ntok = 0;
     if (f == NULL) {
-        guard_err("%s: %s", c->input, strerror(errno));
+        guard_err("%s: %s", input, strerror(errno));
         return GUARD_EXIT_ERROR;
     }
     while ((got = getline(&line, &cap, f)) != -1) {
@@ -460,40 +472,68 @@ redact_jsonl(redact_cli_t *c, lg_scratch_t *s)
             n--;
         }
         if (strspn(line, " \t\r") >= n) {
-            /* Blank lines stay, so line numbers still match. */
-            if (redact_write("\n", 1) != 0) {
-                rc = GUARD_EXIT_ERROR;
-                break;
-            }
-            continue;
+            st = redact_write("\n", 1) != 0 ? LG_E_IO : LG_OK;
+        } else {
+            st = fn(ctx, input, lineno, line, n);
         }
-        st = redact_record(c, s, line, n);
         if (st == LG_E_IO) {
             rc = GUARD_EXIT_ERROR;
             break;
         }
-        if (st != LG_OK) {
-            /* Nothing is written for a bad line: it may hold what was to
-             * be redacted. */
-            fflush(stdout);
-            fprintf(stderr, "%s:%zu: error: %s\n", name, lineno,
-                    redact_json_error(st));
-            bad++;
-            continue;
-        }
-        if (redact_write("\n", 1) != 0) {
-            rc = GUARD_EXIT_ERROR;
-            break;
+        if (st == LG_E_TOKEN) {
+            (*ntok)++;
+        } else if (st != LG_OK) {
+            (*nbad)++;
         }
     }
     if (ferror(f)) {
-        guard_err("%s: read error: %s", name, strerror(errno));
+        guard_err("%s: read error: %s", input, strerror(errno));
         rc = GUARD_EXIT_ERROR;
+    }
+    if (line != NULL) {
+        sodium_memzero(line, cap);
     }
     free(line);
     if (!use_stdin) {
         fclose(f);
     }
+    return rc;
+}
+
+struct redact_line_ctx {
+    redact_cli_t *c;
+    lg_scratch_t *s;
+};
+
+/* One line of guard redact --jsonl. */
+static lg_status_t
+redact_line(void *ctx, const char *name, size_t lineno, const char *line,
+            size_t n)
+{
+    struct redact_line_ctx *x = ctx;
+    lg_status_t st = redact_record(x->c, x->s, line, n);
+
+    if (st != LG_OK && st != LG_E_IO) {
+        /* Nothing is written for a bad line: it may hold what was to be
+         * redacted. */
+        fflush(stdout);
+        fprintf(stderr, "%s:%zu: error: %s\n", name, lineno,
+                redact_json_error(st));
+        return st == LG_E_TOKEN ? LG_E_INVAL : st;
+    }
+    if (st == LG_OK && redact_write("\n", 1) != 0) {
+        st = LG_E_IO;
+    }
+    return st;
+}
+
+static int
+redact_jsonl(redact_cli_t *c, lg_scratch_t *s)
+{
+    struct redact_line_ctx x = {c, s};
+    size_t bad, tok;
+    int rc = jsonl_each(c->input, redact_line, &x, &bad, &tok);
+
     if (bad > 0) {
         guard_err("%zu bad line%s", bad, bad == 1 ? "" : "s");
         rc = GUARD_EXIT_ERROR;
@@ -615,58 +655,21 @@ unredact_record(const char *name, size_t lineno, const char *rec, size_t len,
     return st;
 }
 
+/* One line of guard unredact --jsonl. */
+static lg_status_t
+unredact_line(void *ctx, const char *name, size_t lineno, const char *line,
+              size_t n)
+{
+    return unredact_record(name, lineno, line, n, ctx);
+}
+
 /* guard unredact --jsonl: one record a line, blank lines kept. */
 static int
 unredact_jsonl(const char *input, const uint8_t *key)
 {
-    int use_stdin = strcmp(input, "-") == 0;
-    FILE *f = use_stdin ? stdin : fopen(input, "rb");
-    char *line = NULL;
-    size_t cap = 0, lineno = 0, bad = 0, forged = 0;
-    ssize_t got;
-    int rc = GUARD_EXIT_OK;
+    size_t bad, forged;
+    int rc = jsonl_each(input, unredact_line, (void *)key, &bad, &forged);
 
-    if (f == NULL) {
-        guard_err("%s: %s", input, strerror(errno));
-        return GUARD_EXIT_ERROR;
-    }
-    while ((got = getline(&line, &cap, f)) != -1) {
-        size_t n = (size_t)got;
-        lg_status_t st;
-
-        lineno++;
-        if (n > 0 && line[n - 1] == '\n') {
-            n--;
-        }
-        if (strspn(line, " \t\r") >= n) {
-            if (redact_write("\n", 1) != 0) {
-                rc = GUARD_EXIT_ERROR;
-                break;
-            }
-            continue;
-        }
-        st = unredact_record(input, lineno, line, n, key);
-        if (st == LG_E_IO) {
-            rc = GUARD_EXIT_ERROR;
-            break;
-        }
-        if (st == LG_E_TOKEN) {
-            forged++;
-        } else if (st != LG_OK) {
-            bad++;
-        }
-    }
-    if (ferror(f)) {
-        guard_err("%s: read error: %s", input, strerror(errno));
-        rc = GUARD_EXIT_ERROR;
-    }
-    if (line != NULL) {
-        sodium_memzero(line, cap);
-    }
-    free(line);
-    if (!use_stdin) {
-        fclose(f);
-    }
     if (bad + forged > 0) {
         guard_err("%zu record%s not restored", bad + forged,
                   bad + forged == 1 ? "" : "s");
