@@ -3,6 +3,8 @@
  * uses, so that every rejected pattern is reported at its own position
  * instead of the combined build naming only the first.
  */
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +65,245 @@ lgi_hs_message(const char *m, char *msg, size_t cap, size_t *off)
     }
 }
 
+/*
+ * Counted repeats of groups.  Hyperscan unrolls "(?:...){n}" into n copies
+ * of the group, and its compile time grows fast with the copies' size:
+ * "(?:ab...z|r){300}" takes seconds to minutes, and no compile-time budget
+ * can be given to it.  So a pattern may repeat a group only as far as the
+ * group's longest match (in characters, each loop inside counted once)
+ * times the repeat count stays within LGI_REPEAT_LIMIT.  Repeats of one
+ * character or class ("[^x]{500}") have their own cheap engine and are not
+ * limited.  The default packs stay below 100.
+ */
+#define LGI_REPEAT_LIMIT 1000u
+#define LGI_REPEAT_DEPTH 64
+
+struct rep_frame {
+    uint64_t best; /* longest finished alternative */
+    uint64_t cur;  /* the alternative being read */
+};
+
+/* A counted quantifier at re[i] ("{n}", "{n,}", "{n,m}"): its length and
+ * largest count (n + 1 for "{n,}": the unbounded rest is a loop); 0 when
+ * re[i] is not one (PCRE2 then reads "{" as a literal). */
+static size_t
+rep_quantifier(const char *re, size_t i, uint64_t *count)
+{
+    uint64_t lo = 0, hi = 0;
+    size_t j = i + 1, d = 0;
+    bool comma = false;
+
+    for (; re[j] >= '0' && re[j] <= '9'; j++, d++) {
+        lo = lo < 1000000 ? lo * 10 + (uint64_t)(re[j] - '0') : lo;
+    }
+    if (d == 0) {
+        return 0;
+    }
+    hi = lo;
+    if (re[j] == ',') {
+        comma = true;
+        j++;
+        for (d = 0; re[j] >= '0' && re[j] <= '9'; j++, d++) {
+            hi = d == 0 ? 0 : hi;
+            hi = hi < 1000000 ? hi * 10 + (uint64_t)(re[j] - '0') : hi;
+        }
+        if (d == 0) {
+            hi = lo + 1;
+        }
+    }
+    (void)comma;
+    if (re[j] != '}') {
+        return 0;
+    }
+    *count = hi;
+    return j + 1 - i;
+}
+
+/* Where a class starting at re[i] ('[') ends, just past its ']'. */
+static size_t
+rep_class_end(const char *re, size_t i)
+{
+    size_t j = i + 1;
+
+    if (re[j] == '^') {
+        j++;
+    }
+    if (re[j] == ']') {
+        j++;
+    }
+    while (re[j] != '\0' && re[j] != ']') {
+        if (re[j] == '\\' && re[j + 1] != '\0') {
+            j += 2;
+        } else if (re[j] == '[' && re[j + 1] == ':') {
+            const char *e = strstr(re + j + 2, ":]");
+
+            j = e != NULL ? (size_t)(e - re) + 2 : j + 1;
+        } else {
+            j++;
+        }
+    }
+    return re[j] == ']' ? j + 1 : j;
+}
+
+/* Length of the escape at re[i] ('\\'). */
+static size_t
+rep_escape_len(const char *re, size_t i)
+{
+    char c = re[i + 1];
+
+    if (c == '\0') {
+        return 1;
+    }
+    if ((c == 'x' || c == 'p' || c == 'P' || c == 'o' || c == 'N') &&
+        re[i + 2] == '{') {
+        const char *e = strchr(re + i + 2, '}');
+
+        return e != NULL ? (size_t)(e - re) + 1 - i : 2;
+    }
+    if (c == 'x') {
+        size_t n = 2;
+
+        while (n < 4 && isxdigit((unsigned char)re[i + n])) {
+            n++;
+        }
+        return n;
+    }
+    return 2;
+}
+
+/*
+ * The largest group-repeat cost of `re` (see LGI_REPEAT_LIMIT), and in
+ * *at the offset of the quantifier that reaches it.  Malformed patterns
+ * are measured as far as they go: the engines report what is wrong.
+ */
+static uint64_t
+repeat_cost(const char *re, size_t *at)
+{
+    struct rep_frame st[LGI_REPEAT_DEPTH + 1];
+    size_t depth = 0, i = 0;
+    uint64_t worst = 0, last = 0;
+    bool last_group = false, have_last = false;
+
+    memset(&st[0], 0, sizeof(st[0]));
+    while (re[i] != '\0') {
+        char c = re[i];
+        uint64_t n;
+        size_t q;
+
+        if (c == '\\' && re[i + 1] == 'Q') {
+            const char *e = strstr(re + i + 2, "\\E");
+            size_t len = e != NULL ? (size_t)(e - re) - (i + 2)
+                                   : strlen(re + i + 2);
+
+            st[depth].cur += len;
+            last = 1;
+            last_group = false;
+            have_last = len > 0;
+            i += 2 + len + (e != NULL ? 2 : 0);
+            continue;
+        }
+        if (c == '\\') {
+            i += rep_escape_len(re, i);
+            last = 1;
+        } else if (c == '[') {
+            i = rep_class_end(re, i);
+            last = 1;
+        } else if (c == '(') {
+            if (re[i + 1] == '?' && re[i + 2] == '#') {
+                const char *e = strchr(re + i, ')');
+
+                i = e != NULL ? (size_t)(e - re) + 1 : strlen(re);
+                continue;
+            }
+            if (re[i + 1] == '?' && re[i + 2] != ':' && re[i + 2] != '=' &&
+                re[i + 2] != '!' && re[i + 2] != '<' && re[i + 2] != '>' &&
+                re[i + 2] != '|' && re[i + 2] != 'P' && re[i + 2] != '\'') {
+                /* option settings: "(?i)" alone, or "(?i:" opening */
+                size_t j = i + 2;
+
+                while (re[j] != '\0' && re[j] != ')' && re[j] != ':') {
+                    j++;
+                }
+                if (re[j] == ')') {
+                    i = j + 1;
+                    continue;
+                }
+            }
+            if (depth == LGI_REPEAT_DEPTH) {
+                *at = i;
+                return UINT64_MAX;
+            }
+            depth++;
+            memset(&st[depth], 0, sizeof(st[depth]));
+            have_last = false;
+            i++;
+            /* skip the group's kind: "?:", "?=", "?<name>", ... */
+            if (re[i] == '?') {
+                while (re[i] != '\0' && re[i] != ':' && re[i] != ')' &&
+                       re[i] != '=' && re[i] != '!' && re[i] != '>' &&
+                       re[i] != '|' && re[i] != '\'') {
+                    i++;
+                }
+                if (re[i] == '<' || re[i] == '\'') {
+                    i++;
+                }
+                if (re[i] != '\0' && re[i] != ')') {
+                    i++;
+                }
+            }
+            continue;
+        } else if (c == '|') {
+            if (st[depth].cur > st[depth].best) {
+                st[depth].best = st[depth].cur;
+            }
+            st[depth].cur = 0;
+            have_last = false;
+            i++;
+            continue;
+        } else if (c == ')' && depth > 0) {
+            uint64_t w = st[depth].cur > st[depth].best ? st[depth].cur
+                                                        : st[depth].best;
+
+            depth--;
+            st[depth].cur += w;
+            last = w;
+            last_group = true;
+            have_last = true;
+            i++;
+            continue;
+        } else if (c == '{' && have_last &&
+                   (q = rep_quantifier(re, i, &n)) > 0) {
+            if (last_group && n > 1) {
+                uint64_t cost = last > UINT64_MAX / n ? UINT64_MAX : last * n;
+
+                if (cost > worst) {
+                    worst = cost;
+                    *at = i;
+                }
+                /* the copies lengthen the enclosing group */
+                st[depth].cur += cost - last;
+            }
+            have_last = false;
+            i += q;
+            if (re[i] == '?' || re[i] == '+') {
+                i++;
+            }
+            continue;
+        } else if (c == '*' || c == '+' || c == '?') {
+            have_last = false;
+            i++;
+            continue;
+        } else {
+            i++;
+            last = 1;
+        }
+        st[depth].cur += 1;
+        last_group = false;
+        have_last = true;
+    }
+    return worst;
+}
+
 lg_status_t
 lgi_check_pattern(const char *regex, uint32_t flags, char *msg, size_t cap,
                   size_t *off)
@@ -70,9 +311,27 @@ lgi_check_pattern(const char *regex, uint32_t flags, char *msg, size_t cap,
     struct lgi_pattern p;
     char raw[256];
     lg_status_t rc;
+    uint64_t cost;
+    size_t at = SIZE_MAX;
 
     *off = SIZE_MAX;
     msg[0] = '\0';
+    cost = repeat_cost(regex, &at);
+    if (cost > LGI_REPEAT_LIMIT) {
+        *off = at;
+        if (cost == UINT64_MAX) {
+            snprintf(msg, cap, "pattern nests groups more than %d deep",
+                     LGI_REPEAT_DEPTH);
+        } else {
+            snprintf(msg, cap,
+                     "pattern repeats a group too far: its longest match "
+                     "times the count is %llu characters, above %u, which "
+                     "the engine compiles very slowly (repeat a character "
+                     "class instead, or fewer times)",
+                     (unsigned long long)cost, LGI_REPEAT_LIMIT);
+        }
+        return LG_E_COMPILE;
+    }
     memset(&p, 0, sizeof(p));
     p.regex = (char *)regex;
     p.flags = flags;
