@@ -131,11 +131,11 @@ exercise(const lg_compiler_t *c, lg_rules_t *r)
     lg_limits_t lim;
     size_t ntests = lg_compiler_test_count(c);
 
-    lg_limits_init(&lim);
+    fz_limits(&lim);
     fz_check_rules(r);
     back = round_trip(r);
-    FZ_CHECK(lg_scratch_new(r, NULL, &s) == LG_OK);
-    FZ_CHECK(lg_scratch_new(back, NULL, &s2) == LG_OK);
+    FZ_CHECK(lg_scratch_new(r, &lim, &s) == LG_OK);
+    FZ_CHECK(lg_scratch_new(back, &lim, &s2) == LG_OK);
     lg_rules_free(back); /* the scratch keeps its own reference */
 
     fz_scan_all(s, &lim, fz_fixed_text, sizeof(fz_fixed_text) - 1);

@@ -86,7 +86,7 @@ exercise(lg_rules_t *r)
     lg_free(buf);
     lg_rules_free(back);
 
-    lg_limits_init(&lim);
+    fz_limits(&lim);
     FZ_CHECK(lg_scratch_new(r, &lim, &s) == LG_OK);
     fz_scan_all(s, &lim, fz_fixed_text, sizeof(fz_fixed_text) - 1);
     lg_scratch_free(s);

@@ -235,7 +235,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lg_scratch_t *s = NULL;
     lg_limits_t lim, tight;
 
-    lg_limits_init(&lim);
+    fz_limits(&lim);
     FZ_CHECK(lg_scratch_new(g_rules, &lim, &s) == LG_OK);
     fz_scan_all(s, &lim, data, size);
     lg_scratch_free(s);
