@@ -404,4 +404,42 @@ fz_add_packs(lg_compiler_t *c, const char *dir)
     return n;
 }
 
+/* Build the fixed rules a harness was given (`c` is freed); on failure
+ * print the diagnostics and abort: the harness itself is broken. */
+static inline lg_rules_t *
+fz_build(lg_compiler_t *c, const char *who)
+{
+    lg_rules_t *r = NULL;
+    char line[1024];
+
+    if (lg_compiler_build(c, &r) != LG_OK) {
+        for (size_t i = 0; i < lg_compiler_diag_count(c); i++) {
+            if (lg_diag_format(lg_compiler_diag(c, i), line, sizeof(line),
+                               NULL) != LG_E_INVAL) {
+                fprintf(stderr, "%s\n", line);
+            }
+        }
+        fprintf(stderr, "%s: the fixed rules do not compile\n", who);
+        abort();
+    }
+    lg_compiler_free(c);
+    fz_check_rules(r);
+    return r;
+}
+
+/* A new compiler holding the YAML pack `yaml` (named `who`). */
+static inline lg_compiler_t *
+fz_compiler(const char *who, const char *yaml, size_t ylen)
+{
+    lg_compiler_t *c = NULL;
+
+    if (lg_compiler_new(0, &c) != LG_OK) {
+        abort();
+    }
+    if (yaml != NULL) {
+        (void)lg_compiler_add_yaml(c, who, yaml, ylen); /* see fz_build */
+    }
+    return c;
+}
+
 #endif /* LG_FUZZ_CHECK_H */

@@ -77,18 +77,10 @@ static uint8_t g_other[LG_REDACT_KEYBYTES];
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    lg_compiler_t *c = NULL;
-
     (void)argc;
     (void)argv;
-    if (lg_compiler_new(0, &c) != LG_OK ||
-        lg_compiler_add_yaml(c, "fuzz_redact.c", pack, sizeof(pack) - 1) !=
-            LG_OK ||
-        lg_compiler_build(c, &g_rules) != LG_OK) {
-        fprintf(stderr, "fuzz_redact: the fixed pack does not compile\n");
-        abort();
-    }
-    lg_compiler_free(c);
+    g_rules = fz_build(fz_compiler("fuzz_redact.c", pack, sizeof(pack) - 1),
+                       "fuzz_redact");
     /* Fixed keys: a crash must reproduce. */
     for (size_t i = 0; i < LG_REDACT_KEYBYTES; i++) {
         g_key[i] = (uint8_t)(i * 7 + 1);

@@ -197,35 +197,19 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     const char *dir = getenv("LG_FUZZ_RULES_DIR");
-    lg_compiler_t *c = NULL;
-    char line[1024];
+    lg_compiler_t *c;
 
     (void)argc;
     (void)argv;
     if (dir == NULL || dir[0] == '\0') {
         dir = LG_RULES_SOURCE_DIR;
     }
-    if (lg_compiler_new(0, &c) != LG_OK) {
-        abort();
-    }
+    c = fz_compiler("fuzz_scan.c", inline_pack, sizeof(inline_pack) - 1);
     if (fz_add_packs(c, dir) == 0) {
         fprintf(stderr, "fuzz_scan: no *.yaml packs in %s\n", dir);
         abort();
     }
-    (void)lg_compiler_add_yaml(c, "fuzz_scan.c", inline_pack,
-                               sizeof(inline_pack) - 1);
-    if (lg_compiler_build(c, &g_rules) != LG_OK) {
-        for (size_t i = 0; i < lg_compiler_diag_count(c); i++) {
-            if (lg_diag_format(lg_compiler_diag(c, i), line, sizeof(line),
-                               NULL) != LG_E_INVAL) {
-                fprintf(stderr, "%s\n", line);
-            }
-        }
-        fprintf(stderr, "fuzz_scan: the fixed rules do not compile\n");
-        abort();
-    }
-    lg_compiler_free(c);
-    fz_check_rules(g_rules);
+    g_rules = fz_build(c, "fuzz_scan");
     return 0;
 }
 

@@ -69,13 +69,8 @@ static const char *const packs[] = {"leakage", "pii", "secrets",
 static lg_rules_t *
 build(const char *dir, const char *yaml, size_t ylen)
 {
-    lg_compiler_t *c = NULL;
-    lg_rules_t *r = NULL;
-    char line[1024];
+    lg_compiler_t *c = fz_compiler("fuzz_stream.c", yaml, ylen);
 
-    if (lg_compiler_new(0, &c) != LG_OK) {
-        abort();
-    }
     for (size_t i = 0; dir != NULL && i < sizeof(packs) / sizeof(packs[0]);
          i++) {
         char path[4096];
@@ -86,22 +81,7 @@ build(const char *dir, const char *yaml, size_t ylen)
             abort();
         }
     }
-    if (yaml != NULL) {
-        (void)lg_compiler_add_yaml(c, "fuzz_stream.c", yaml, ylen);
-    }
-    if (lg_compiler_build(c, &r) != LG_OK) {
-        for (size_t i = 0; i < lg_compiler_diag_count(c); i++) {
-            if (lg_diag_format(lg_compiler_diag(c, i), line, sizeof(line),
-                               NULL) != LG_E_INVAL) {
-                fprintf(stderr, "%s\n", line);
-            }
-        }
-        fprintf(stderr, "fuzz_stream: the fixed rules do not compile\n");
-        abort();
-    }
-    lg_compiler_free(c);
-    fz_check_rules(r);
-    return r;
+    return fz_build(c, "fuzz_stream");
 }
 
 int

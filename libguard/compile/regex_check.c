@@ -90,10 +90,9 @@ static size_t
 rep_quantifier(const char *re, size_t i, uint64_t *count)
 {
     uint64_t lo = 0, hi = 0;
-    size_t j = i + 1, d = 0;
-    bool comma = false;
+    size_t j = i + 1, d;
 
-    for (; re[j] >= '0' && re[j] <= '9'; j++, d++) {
+    for (d = 0; re[j] >= '0' && re[j] <= '9'; j++, d++) {
         lo = lo < 1000000 ? lo * 10 + (uint64_t)(re[j] - '0') : lo;
     }
     if (d == 0) {
@@ -101,17 +100,13 @@ rep_quantifier(const char *re, size_t i, uint64_t *count)
     }
     hi = lo;
     if (re[j] == ',') {
-        comma = true;
-        j++;
-        for (d = 0; re[j] >= '0' && re[j] <= '9'; j++, d++) {
-            hi = d == 0 ? 0 : hi;
+        for (j++, d = 0, hi = 0; re[j] >= '0' && re[j] <= '9'; j++, d++) {
             hi = hi < 1000000 ? hi * 10 + (uint64_t)(re[j] - '0') : hi;
         }
         if (d == 0) {
             hi = lo + 1;
         }
     }
-    (void)comma;
     if (re[j] != '}') {
         return 0;
     }

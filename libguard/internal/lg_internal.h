@@ -52,6 +52,13 @@ lgi_mul_overflow(size_t a, size_t b, size_t *out)
     return __builtin_mul_overflow(a, b, out);
 }
 
+/* a + b, or UINT32_MAX when that overflows (anomaly scores). */
+static inline uint32_t
+lgi_sat_add(uint32_t a, uint32_t b)
+{
+    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
 /* ---- compiled rules ---- */
 
 /* Default anomaly score of each severity (CRS: notice 2 .. critical 5). */

@@ -708,12 +708,6 @@ sort_and_merge(lg_scratch_t *s)
     return out;
 }
 
-static uint32_t
-sat_add(uint32_t a, uint32_t b)
-{
-    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
-}
-
 /* The verdict from per-category scores (shared with stream mode). */
 void
 lgi_policy_verdict(const lg_policy_t *p, const uint32_t *cat_score,
@@ -769,8 +763,8 @@ apply_policy(lg_scratch_t *s, const lg_policy_t *p, lg_result_t *res)
         } else {
             s->rs[f->rule].gen = s->cur_gen;
         }
-        cat_score[f->category] = sat_add(cat_score[f->category], f->score);
-        total = sat_add(total, f->score);
+        cat_score[f->category] = lgi_sat_add(cat_score[f->category], f->score);
+        total = lgi_sat_add(total, f->score);
     }
     lgi_policy_verdict(p, cat_score, total, res);
 }

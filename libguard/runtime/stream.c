@@ -28,6 +28,7 @@ struct lg_stream {
     size_t fcap;
     uint32_t truncated;
     bool closed;
+    lg_result_t res;         /* the verdict over f, kept between scans */
 };
 
 static bool
@@ -88,6 +89,7 @@ lg_stream_reset(lg_stream_t *st)
     st->nf = 0;
     st->truncated = 0;
     st->closed = false;
+    memset(&st->res, 0, sizeof(st->res));
 }
 
 size_t
@@ -152,21 +154,18 @@ by_rule_start(const void *a, const void *b)
     return x->end < y->end ? -1 : x->end > y->end;
 }
 
-static uint32_t
-sat_add(uint32_t a, uint32_t b)
-{
-    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
-}
-
 /* Merge same-rule findings that overlap or touch (as a block scan does),
- * keep at most max of them, score them (a rule counts once) and fill out. */
+ * keep at most max of them, and score them (a rule counts once) into
+ * st->res, which feeds give back until the findings change again. */
 static void
-settle(lg_stream_t *st, size_t max, lg_result_t *out)
+settle(lg_stream_t *st, size_t max)
 {
     uint32_t cat_score[LG_CATEGORY_MAX] = {0};
     uint32_t total = 0;
     size_t n = 0;
+    lg_result_t *out = &st->res;
 
+    memset(out, 0, sizeof(*out));
     if (st->nf > 1) {
         qsort(st->f, st->nf, sizeof(*st->f), by_rule_start);
     }
@@ -183,9 +182,9 @@ settle(lg_stream_t *st, size_t max, lg_result_t *out)
         }
         if (n == 0 || st->f[n - 1].rule != f->rule) {
             /* a rule counts once however often it matched */
-            cat_score[f->category] = sat_add(cat_score[f->category],
+            cat_score[f->category] = lgi_sat_add(cat_score[f->category],
                                              f->score);
-            total = sat_add(total, f->score);
+            total = lgi_sat_add(total, f->score);
             out->categories |= 1u << f->category;
         }
         st->f[n++] = *f;
@@ -387,8 +386,13 @@ feed(lg_stream_t *st, lg_scratch_t *s, const void *data, size_t len,
             st->truncated = old_trunc;
             return rc;
         }
+        /* the findings are kept merged: only new ones need settling */
+        if (st->nf != old_nf || st->truncated != old_trunc) {
+            settle(st, l->max_findings);
+        }
     }
-    settle(st, l->max_findings, out);
+    st->res.findings = st->nf > 0 ? st->f : NULL; /* f may have moved */
+    *out = st->res;
     return LG_OK;
 }
 
@@ -429,7 +433,8 @@ lg_stream_close(lg_stream_t *st, lg_scratch_t *s, lg_result_t *out)
     st->truncated = res.truncated;
     st->scanned = st->len;
     st->closed = true;
-    *out = res;
-    out->findings = st->nf > 0 ? st->f : NULL;
+    st->res = res;
+    st->res.findings = st->nf > 0 ? st->f : NULL;
+    *out = st->res;
     return LG_OK;
 }

@@ -281,10 +281,7 @@ static uint64_t g_rng = 0x9e3779b97f4a7c15u;
 static uint32_t
 rnd(uint32_t n)
 {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return (uint32_t)(g_rng % n);
+    return (uint32_t)(lg_test_rand(&g_rng) % n);
 }
 
 /* Random texts made of pieces that the rules and views care about, fed in

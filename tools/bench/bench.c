@@ -29,6 +29,8 @@
 
 #include "libguard.h"
 
+#include "bench_util.h"
+
 #ifndef LG_RULES_SOURCE_DIR
 #define LG_RULES_SOURCE_DIR "rules/packs"
 #endif
@@ -46,17 +48,6 @@ struct opts {
     double budget_s;    /* time cap per measurement */
     const char *rules_dir;
 };
-
-/* ---- time ---- */
-
-static uint64_t
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- deterministic text ---- */
 
@@ -498,18 +489,10 @@ cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 static double
 median(double *v, size_t n)
 {
-    qsort(v, n, sizeof(*v), cmp_double);
+    qsort(v, n, sizeof(*v), bench_cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -540,23 +523,24 @@ measure(struct ctx *c, enum engine e, const char *data, size_t len,
     }
     /* Warm-up: caches, branch predictors, CPU frequency. */
     {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = bench_now_ns();
         size_t i = 0;
 
-        while (i < o->iterations / 10 + 3 && now_ns() - t0 < budget / 5) {
+        while (i < o->iterations / 10 + 3 &&
+               bench_now_ns() - t0 < budget / 5) {
             st.hits = run_one(c, e, data, len);
             i++;
         }
     }
     for (size_t r = 0; r < o->reps; r++) {
-        uint64_t start = now_ns(), t = start;
+        uint64_t start = bench_now_ns(), t = start;
         size_t n = 0;
 
         while (n < o->iterations && (n < 20 || t - start < budget)) {
             uint64_t t1;
 
             run_one(c, e, data, len);
-            t1 = now_ns();
+            t1 = bench_now_ns();
             lat[n++] = t1 - t;
             t = t1;
         }

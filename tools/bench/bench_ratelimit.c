@@ -20,16 +20,9 @@
 
 #include "libguard.h"
 
+#include "bench_util.h"
+
 #define KEYLEN 16
-
-static uint64_t
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * LG_RL_SECOND + (uint64_t)ts.tv_nsec;
-}
 
 static void
 die(const char *what, lg_status_t rc)
@@ -58,7 +51,7 @@ store_worker(void *arg)
 {
     struct worker *w = arg;
     const struct shared *sh = w->sh;
-    uint64_t x = w->seed, start = now_ns(), deadline, t = start;
+    uint64_t x = w->seed, start = bench_now_ns(), deadline, t = start;
     lg_rl_result_t res;
 
     deadline = start + (uint64_t)(sh->seconds * 1e9);
@@ -68,7 +61,7 @@ store_worker(void *arg)
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            t = now_ns();
+            t = bench_now_ns();
             if (lg_rl_store_decide(sh->store, &sh->limit,
                                    sh->keys + (x % sh->nkeys) * KEYLEN, KEYLEN,
                                    1, t, &res) != LG_OK) {
@@ -79,7 +72,7 @@ store_worker(void *arg)
         }
         w->decisions += 1024;
     }
-    w->elapsed = (double)(now_ns() - start) / 1e9;
+    w->elapsed = (double)(bench_now_ns() - start) / 1e9;
     return NULL;
 }
 
@@ -135,7 +128,7 @@ run_bucket(const lg_rl_limit_t *limit)
 {
     lg_rl_bucket_t b = {0};
     lg_rl_result_t res;
-    uint64_t n = 20000000, admitted = 0, start = now_ns(), t = start;
+    uint64_t n = 20000000, admitted = 0, start = bench_now_ns(), t = start;
 
     for (uint64_t i = 0; i < n; i++) {
         t += 37; /* a synthetic clock: the arithmetic alone */
@@ -143,7 +136,7 @@ run_bucket(const lg_rl_limit_t *limit)
         admitted += res.allowed;
     }
     printf("lg_rl_decide, one bucket: %.1f M decisions/s (%llu admitted)\n",
-           (double)n / ((double)(now_ns() - start) / 1e9) / 1e6,
+           (double)n / ((double)(bench_now_ns() - start) / 1e9) / 1e6,
            (unsigned long long)admitted);
 }
 
@@ -171,10 +164,11 @@ run_redis(const struct shared *sh, uint16_t port, size_t batch)
     }
     for (int k = 0; k < 2; k++) {
         size_t b = sizes[k];
-        uint64_t start = now_ns(), deadline = start + (uint64_t)(sh->seconds * 1e9);
+        uint64_t start = bench_now_ns(),
+                 deadline = start + (uint64_t)(sh->seconds * 1e9);
 
         n = admitted = degraded = 0;
-        while (now_ns() < deadline) {
+        while (bench_now_ns() < deadline) {
             for (size_t i = 0; i < b; i++) {
                 x ^= x << 13;
                 x ^= x >> 7;
@@ -196,7 +190,7 @@ run_redis(const struct shared *sh, uint16_t port, size_t batch)
         printf("redis, 1 connection, %s %zu: %.0f decisions/s "
                "(%llu decisions, %llu degraded%s%s)\n",
                b == 1 ? "one at a time, batch" : "pipelined, batch", b,
-               (double)n / ((double)(now_ns() - start) / 1e9),
+               (double)n / ((double)(bench_now_ns() - start) / 1e9),
                (unsigned long long)n, (unsigned long long)degraded,
                degraded ? ": " : "", degraded ? lg_rl_redis_error(r) : "");
     }

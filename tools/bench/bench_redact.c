@@ -28,6 +28,8 @@
 
 #include "libguard.h"
 
+#include "bench_util.h"
+
 static const char pack[] =
     "version: 1\n"
     "pack: benchpii\n"
@@ -81,23 +83,6 @@ static const char *const filler[] = {
 };
 
 #define MODES 4
-
-static double
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
 
 static void
 die(const char *what, lg_status_t st)
@@ -278,12 +263,12 @@ main(int argc, char **argv)
     }
     /* Enough iterations for ~20 ms per measurement. */
     {
-        double t0 = now_ns();
+        double t0 = (double)bench_now_ns();
 
         for (int i = 0; i < 10; i++) {
             (void)lg_scan(s, text, len, LG_DIR_BOTH, NULL, &res);
         }
-        iters = (size_t)(20e6 / ((now_ns() - t0) / 10.0)) + 1;
+        iters = (size_t)(20e6 / (((double)bench_now_ns() - t0) / 10.0)) + 1;
     }
     t_scan = calloc((size_t)reps, sizeof(double));
     t_json = calloc((size_t)reps, sizeof(double));
@@ -293,15 +278,15 @@ main(int argc, char **argv)
     lg_redact_opts_init(&o);
     o.key = key;
     for (int rep = 0; rep < reps; rep++) {
-        double t0 = now_ns();
+        double t0 = (double)bench_now_ns();
 
         for (size_t i = 0; i < iters; i++) {
             (void)lg_scan(s, text, len, LG_DIR_BOTH, NULL, &res);
         }
-        t_scan[rep] = (now_ns() - t0) / (double)iters;
+        t_scan[rep] = ((double)bench_now_ns() - t0) / (double)iters;
         for (int m = 0; m < MODES; m++) {
             o.mode = (lg_redact_mode_t)m;
-            t0 = now_ns();
+            t0 = (double)bench_now_ns();
             for (size_t i = 0; i < iters; i++) {
                 (void)lg_scan(s, text, len, LG_DIR_BOTH, NULL, &res);
                 st = lg_redact(r, text, len, &res, &o, out, bound, &outlen);
@@ -309,10 +294,10 @@ main(int argc, char **argv)
                     die("lg_redact", st);
                 }
             }
-            t_mode[m][rep] = (now_ns() - t0) / (double)iters;
+            t_mode[m][rep] = ((double)bench_now_ns() - t0) / (double)iters;
         }
         o.mode = LG_REDACT_REPLACE;
-        t0 = now_ns();
+        t0 = (double)bench_now_ns();
         for (size_t i = 0; i < iters; i++) {
             st = lg_redact_json(s, LG_DIR_BOTH, rec, strlen(rec), NULL, 0,
                                 &o, &jout, &outlen);
@@ -321,9 +306,9 @@ main(int argc, char **argv)
             }
             lg_free(jout);
         }
-        t_json[rep] = (now_ns() - t0) / (double)iters;
+        t_json[rep] = ((double)bench_now_ns() - t0) / (double)iters;
     }
-    qsort(t_scan, (size_t)reps, sizeof(double), cmp_double);
+    qsort(t_scan, (size_t)reps, sizeof(double), bench_cmp_double);
     med_scan = t_scan[reps / 2];
     printf("input: %zu bytes, %zu findings (one per %zu bytes), %d reps\n",
            len, nf, nf ? len / nf : 0, reps);
@@ -332,7 +317,7 @@ main(int argc, char **argv)
     for (int m = 0; m < MODES; m++) {
         double ratio;
 
-        qsort(t_mode[m], (size_t)reps, sizeof(double), cmp_double);
+        qsort(t_mode[m], (size_t)reps, sizeof(double), bench_cmp_double);
         med = t_mode[m][reps / 2];
         ratio = med_scan / med;
         printf("scan + redact %-8s %9.1f MB/s  %8.1f us  %5.1f%% of scan%s\n",
@@ -342,7 +327,7 @@ main(int argc, char **argv)
             ok = 0;
         }
     }
-    qsort(t_json, (size_t)reps, sizeof(double), cmp_double);
+    qsort(t_json, (size_t)reps, sizeof(double), bench_cmp_double);
     med = t_json[reps / 2];
     printf("%-22s %9.1f MB/s  %8.1f us  %5.1f%% of scan (parse + splice)\n",
            "redact_json replace", (double)strlen(rec) / med * 1e3, med / 1e3,

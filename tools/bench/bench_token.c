@@ -28,6 +28,8 @@
 
 #include "libguard.h"
 
+#include "bench_util.h"
+
 #define REPS 7
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
@@ -38,23 +40,6 @@ static const char CLAIMS[] =
     "\"exp\":\"2026-01-01T01:00:00Z\"}";
 static const char IMPLICIT[] = "tenant-42";
 #define NOW 1767225900 /* 2026-01-01T00:05:00Z */
-
-static double
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
 
 static void
 die(const char *what)
@@ -330,12 +315,12 @@ run_once(ctx_t *c, enum op op, int lib)
 static double
 time_op(ctx_t *c, enum op op, int lib, int iters)
 {
-    double t0 = now_ns();
+    double t0 = (double)bench_now_ns();
 
     for (int i = 0; i < iters; i++) {
         run_once(c, op, lib);
     }
-    return (now_ns() - t0) / iters;
+    return ((double)bench_now_ns() - t0) / iters;
 }
 
 /* The raw bytes of a key, through its PASERK string. */
@@ -432,8 +417,8 @@ main(int argc, char **argv)
     for (int op = 0; op < OP_COUNT; op++) {
         double l, b;
 
-        qsort(lib[op], REPS, sizeof(double), cmp_double);
-        qsort(raw[op], REPS, sizeof(double), cmp_double);
+        qsort(lib[op], REPS, sizeof(double), bench_cmp_double);
+        qsort(raw[op], REPS, sizeof(double), bench_cmp_double);
         l = lib[op][REPS / 2];
         b = raw[op][REPS / 2];
         printf("| %s | %.2f | %.2f | %.2fx |\n", op_names[op], l / 1000.0,
