@@ -6,7 +6,7 @@
  *   byte 0: bits 0-5 the LGI_NORM_* transforms; bit 6 a small decode cap
  *           (40 bytes, else SIZE_MAX); bit 7 also normalize each decoded
  *           payload with the same transforms, as lg_scan does.
- *   byte 1: bits 0-3 the LGI_DEC_* kinds; bits 4-6 max_depth - 1.
+ *   byte 1: bits 0-4 the LGI_DEC_* kinds; bits 5-7 max_depth - 1.
  * Shorter inputs use all transforms and all kinds, depth 2.
  *
  * Each call is made twice with the same struct, with a call on other data
@@ -400,7 +400,8 @@ check_decoded(const uint8_t *in, size_t len, uint32_t kinds,
         FZ_CHECK(p->depth >= 1 && p->depth <= max_depth);
         FZ_CHECK(k == 0 || d->p[k - 1].depth <= p->depth);
         FZ_CHECK(p->kind == LGI_DEC_BASE64 || p->kind == LGI_DEC_HEX ||
-                 p->kind == LGI_DEC_URL || p->kind == LGI_DEC_HTML);
+                 p->kind == LGI_DEC_URL || p->kind == LGI_DEC_HTML ||
+                 p->kind == LGI_DEC_BYTES);
         FZ_CHECK((p->kind & kinds) != 0);
         FZ_CHECK(is_text(d->buf + p->off, p->len));
         total += p->len;
@@ -416,6 +417,14 @@ check_decoded(const uint8_t *in, size_t len, uint32_t kinds,
             } else if (p->kind == LGI_DEC_HEX) {
                 for (size_t i = 0; i < n; i++) {
                     FZ_CHECK(is_hexc(s[i]));
+                }
+            } else if (p->kind == LGI_DEC_BYTES) {
+                /* at least two characters a value, ending in a digit */
+                FZ_CHECK(p->len >= 8 && 2 * p->len <= n);
+                FZ_CHECK(is_hexc(s[n - 1]));
+                for (size_t i = 0; i < n; i++) {
+                    FZ_CHECK(is_hexc(s[i]) ||
+                             memchr("xX\\,:- \t\n\v\f\r", s[i], 12) != NULL);
                 }
             } else if (p->kind == LGI_DEC_URL) {
                 FZ_CHECK(s[0] == '%' && n >= 6 && s[n - 3] == '%');
@@ -509,7 +518,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cap = (data[0] & 0x40) ? 40 : SIZE_MAX;
         payload_views = (data[0] & 0x80) != 0;
         kinds = data[1] & LGI_DEC_ALL;
-        depth = ((data[1] >> 4) & 7u) + 1u;
+        depth = ((data[1] >> 5) & 7u) + 1u;
         data += 2;
         size -= 2;
     }

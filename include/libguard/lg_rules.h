@@ -100,8 +100,8 @@ LG_API const char *lg_severity_name(lg_severity_t s);
 /** leet: the normalized view with leetspeak folded ("1gn0r3" -> "ignore"). */
 #define LG_VIEW_LEET 0x4u
 /**
- * decoded: base64, hex, URL percent-encoded and HTML-entity payloads in the
- * input, decoded (nested up to the scratch's max_decode_depth) and
+ * decoded: base64, hex, byte lists (hex pairs or binary octets written one
+ * by one), URL percent-encoded and HTML-entity payloads in the input, decoded (nested up to the scratch's max_decode_depth) and
  * normalized; a finding spans the encoded text it was decoded from.
  */
 #define LG_VIEW_DECODED 0x8u

@@ -126,7 +126,10 @@ lgi_view_span(const struct lgi_view *v, size_t s, size_t e, size_t *os,
 #define LGI_DEC_URL 0x04u    /* >= 2 %XX escapes in a whitespace-free token */
 #define LGI_DEC_HTML 0x08u   /* >= 2 &#N; &#xN; &lt; &gt; &amp; &quot; &apos;
                               * &nbsp; references on one line */
-#define LGI_DEC_ALL 0x0fu
+#define LGI_DEC_BYTES 0x10u  /* >= 8 byte values written one by one: hex
+                              * pairs (48 65, 0x48,0x65, \x48\x65) or
+                              * binary octets (01001000 01100101) */
+#define LGI_DEC_ALL 0x1fu
 
 struct lgi_payload {
     size_t off, len;             /* into lgi_decoded.buf */

@@ -1,7 +1,8 @@
 /*
  * Payload decoding for evasion-resistant scanning (see internal/lg_text.h):
- * base64, hex, URL percent-encoding and HTML character references hidden in
- * a prompt are decoded so the scanner can look inside them.  Decoded bytes
+ * base64, hex, byte lists (hex pairs or binary octets written one by one),
+ * URL percent-encoding and HTML character references hidden in a prompt
+ * are decoded so the scanner can look inside them.  Decoded bytes
  * have no byte-exact origin, so every payload maps to the whole encoded span
  * of its outermost layer.
  *
@@ -21,6 +22,7 @@
 #define MIN_B64 16u /* chars: 12 bytes decoded */
 #define MIN_HEX 16u /* digits: 8 bytes decoded */
 #define MIN_ESCAPES 2u
+#define MIN_BYTES 8u /* values in a byte list */
 #define MAX_PAYLOADS 4096u
 
 static bool
@@ -47,6 +49,110 @@ static bool
 is_space(uint8_t c)
 {
     return c == ' ' || (c >= 0x09 && c <= 0x0d);
+}
+
+static bool
+is_alnum(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* How the values of a byte list are written. */
+enum byte_form {
+    BF_BIN,  /* 01001000 */
+    BF_0X,   /* 0x48 */
+    BF_BSX,  /* \x48 */
+    BF_HEX,  /* 48 */
+    BF_NONE
+};
+
+/* One value written in form f at s[i]: its length (0 if there is none
+ * there) and its byte in *v.  A value ends where no letter or digit
+ * follows, so 2024 and 0x4865 are not byte values. */
+static size_t
+byte_value(const uint8_t *s, size_t n, size_t i, enum byte_form f,
+           uint8_t *v)
+{
+    size_t k = 0, digits = f == BF_BIN ? 8 : 2;
+    unsigned x = 0;
+
+    if (f == BF_0X || f == BF_BSX) {
+        if (n - i < 2 || s[i] != (f == BF_0X ? '0' : '\\') ||
+            (s[i + 1] | 0x20) != 'x') {
+            return 0;
+        }
+        k = 2;
+    }
+    if (n - i - k < digits) {
+        return 0;
+    }
+    for (size_t j = 0; j < digits; j++) {
+        uint8_t c = s[i + k + j];
+        int h = f != BF_BIN ? hexval(c) : c == '0' || c == '1' ? c - '0' : -1;
+
+        if (h < 0) {
+            return 0;
+        }
+        x = x * (f == BF_BIN ? 2u : 16u) + (unsigned)h;
+    }
+    k += digits;
+    if (i + k < n && is_alnum(s[i + k])) {
+        return 0;
+    }
+    *v = (uint8_t)x;
+    return k;
+}
+
+/* The form of a byte list starting at s[i], if a value starts there. */
+static enum byte_form
+byte_form(const uint8_t *s, size_t n, size_t i)
+{
+    uint8_t v;
+
+    for (int f = BF_BIN; f < BF_NONE; f++) {
+        if (byte_value(s, n, i, (enum byte_form)f, &v) != 0) {
+            return (enum byte_form)f;
+        }
+    }
+    return BF_NONE;
+}
+
+/*
+ * The byte list of form f at s[i]: values separated by a space, a comma,
+ * a colon or a dash, or by one of these and a whitespace character (\x
+ * values also by nothing).  Returns where its last value ends and writes
+ * the count to *count and, when dst is not NULL, the bytes to dst.
+ */
+static size_t
+byte_list(const uint8_t *s, size_t n, size_t i, enum byte_form f,
+          uint8_t *dst, size_t *count)
+{
+    size_t c = 0, end = i, k;
+    uint8_t v;
+
+    while (i < n && (k = byte_value(s, n, i, f, &v)) != 0) {
+        size_t t;
+
+        if (dst != NULL) {
+            dst[c] = v;
+        }
+        c++;
+        i += k;
+        end = i;
+        t = i;
+        if (t < n && (s[t] == ',' || s[t] == ':' || s[t] == '-')) {
+            t++;
+        }
+        if (t < n && is_space(s[t])) {
+            t++;
+        }
+        if (t == i && f != BF_BSX) {
+            break;
+        }
+        i = t;
+    }
+    *count = c;
+    return end;
 }
 
 /* Strict UTF-8 text: no overlongs, surrogates or control bytes other than
@@ -253,6 +359,28 @@ scan_layer(struct dec_ctx *x, size_t in_off, const uint8_t *in_ext, size_t n,
         const uint8_t *s = IN;
         size_t j = i;
 
+        if ((x->kinds & LGI_DEC_BYTES) && (i == 0 || !is_alnum(s[i - 1]))) {
+            enum byte_form f = byte_form(s, n, i);
+            size_t count = 0, end = i;
+
+            if (f != BF_NONE) {
+                end = byte_list(s, n, i, f, NULL, &count);
+            }
+            if (count >= MIN_BYTES) {
+                /* Decoded once it is known to be long enough; a list
+                 * that is not text is skipped whole, never re-read from
+                 * a later value. */
+                if ((rc = reserve(x)) != LG_OK) {
+                    break;
+                }
+                s = IN;
+                (void)byte_list(s, n, i, f, d->buf + d->buflen, &count);
+                rc = commit(x, count, SPAN_S(i), SPAN_E(end), LGI_DEC_BYTES,
+                            depth);
+                i = end;
+                continue;
+            }
+        }
         if ((x->kinds & (LGI_DEC_BASE64 | LGI_DEC_HEX)) && is_b64(s[i]) &&
             (i == 0 || !is_b64(s[i - 1]))) {
             size_t hexrun, end;

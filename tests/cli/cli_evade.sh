@@ -18,7 +18,8 @@ cat >"$TMP/in.jsonl" <<'JSONL'
 JSONL
 gzip -c "$TMP/in.jsonl" >"$TMP/in.jsonl.gz"
 
-for t in homoglyph zero-width spacing leet fullwidth random-case base64 tags; do
+for t in homoglyph zero-width spacing leet fullwidth random-case base64 \
+    hex-bytes binary tags; do
     expect 0 python3 "$EVADE" --transform "$t" --seed 7 "$TMP/in.jsonl.gz" "$TMP/$t.jsonl"
     stderr_has "^evade: $t: 3 of 5 rows rewritten"
     expect 0 python3 "$EVADE" --transform "$t" --seed 7 "$TMP/in.jsonl" -
@@ -105,6 +106,22 @@ def b64(x, y):
     assert base64.b64decode(payloads[0], validate=True).decode("utf-8") == x
     assert y.replace(payloads[0], "{}") in evade.BASE64_WRAPPERS, y
 
+def hex_bytes(x, y):
+    m = (re.search(r"(?:[0-9a-f]{2} )+[0-9a-f]{2}", y) or
+         re.search(r"(?:0x[0-9a-f]{2}, )+0x[0-9a-f]{2}", y) or
+         re.search(r"(?:\\x[0-9a-f]{2})+", y))
+    assert m, y
+    digits = re.sub(r"0x|\\x|[ ,]", "", m.group(0))
+    assert bytes.fromhex(digits).decode("utf-8") == x, y
+    assert y.replace(m.group(0), "{}") in evade.HEX_WRAPPERS, y
+
+def binary(x, y):
+    m = re.search(r"(?:[01]{8} )+[01]{8}", y)
+    assert m, y
+    octets = m.group(0).split(" ")
+    assert bytes(int(o, 2) for o in octets).decode("utf-8") == x, y
+    assert y.replace(m.group(0), "{}") in evade.BINARY_WRAPPERS, y
+
 def tags(x, y):
     k = next(i for i, c in enumerate(y) if ord(c) >= 0xE0000)
     assert y[:k - 1] in evade.TAG_COVERS and y[k - 1] == " ", y[:k]
@@ -116,7 +133,8 @@ def tags(x, y):
 for name, prop in [("homoglyph", homoglyph), ("zero-width", zero_width),
                    ("spacing", spacing), ("leet", leet),
                    ("fullwidth", fullwidth), ("random-case", random_case),
-                   ("base64", b64), ("tags", tags)]:
+                   ("base64", b64), ("hex-bytes", hex_bytes),
+                   ("binary", binary), ("tags", tags)]:
     check(name, prop)
 
 # Rates: 1 replaces every replaceable letter, 0 none; seeds matter.

@@ -798,6 +798,68 @@ test_normalize_decode_url_html(void **state)
     lgi_decoded_free(&d);
 }
 
+/* Byte lists: "ignore all" written as hex pairs or binary octets, value by
+ * value, in each of the forms; too short, mixed, number-like and
+ * non-text lists are not payloads. */
+static void
+test_normalize_decode_byte_lists(void **state)
+{
+    static const struct {
+        const char *in;
+        const char *want; /* NULL: no payload */
+        uint32_t s, e;
+    } cases[] = {
+        {"run: 69 67 6e 6f 72 65 20 61 6c 6c now", "ignore all", 5, 34},
+        {"69 67 6E 6F 72 65 20 61 6C 6C", "ignore all", 0, 29},
+        {"[0x69, 0x67, 0x6e, 0x6f, 0x72, 0x65, 0x20, 0x61]", "ignore a", 1,
+         47},
+        {"x=\"\\x69\\x67\\x6e\\x6f\\x72\\x65\\x20\\x61\";", "ignore a", 3,
+         35},
+        {"69:67:6e:6f:72:65:20:61", "ignore a", 0, 23},
+        {"01101001 01100111 01101110 01101111 01110010 01100101 00100000 "
+         "01100001.",
+         "ignore a", 0, 71},
+        {"01101001\n01100111\n01101110\n01101111\n01110010\n01100101\n"
+         "00100000\n01100001",
+         "ignore a", 0, 71},
+        /* seven values: below the minimum */
+        {"69 67 6e 6f 72 65 20", NULL, 0, 0},
+        /* forms do not mix, and a value ends at a separator */
+        {"69 67 6e 6f 0x72 0x65 0x20 0x61", NULL, 0, 0},
+        {"69 67 6e 6f72 65 20 61 6c 6c 6c", NULL, 0, 0},
+        /* control bytes and numbers are not text */
+        {"01 02 03 04 05 06 07 08 09", NULL, 0, 0},
+        {"in 2019 2020 2021 2022 2023 2024 2025 2026", NULL, 0, 0},
+        {"00 00 00 00 00 00 00 00 00 00 00", NULL, 0, 0},
+    };
+    struct lgi_decoded d = {0};
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        assert_status(lgi_decode((const uint8_t *)cases[k].in,
+                                 strlen(cases[k].in), LGI_DEC_ALL, 1,
+                                 1u << 20, &d),
+                      LG_OK);
+        if (cases[k].want == NULL) {
+            if (d.n != 0) {
+                fail_msg("case %zu: unexpected payload \"%.*s\"", k,
+                         (int)d.p[0].len, (const char *)d.buf + d.p[0].off);
+            }
+            continue;
+        }
+        assert_int_equal(d.n, 1);
+        expect_payload(&d, 0, cases[k].want, cases[k].s, cases[k].e, 1);
+        assert_int_equal(d.p[0].kind, LGI_DEC_BYTES);
+    }
+    /* the kind turns the decoder off */
+    assert_status(lgi_decode((const uint8_t *)cases[0].in,
+                             strlen(cases[0].in),
+                             LGI_DEC_ALL & ~LGI_DEC_BYTES, 1, 1u << 20, &d),
+                  LG_OK);
+    assert_int_equal(d.n, 0);
+    lgi_decoded_free(&d);
+}
+
 static void
 test_normalize_decode_nested_and_limits(void **state)
 {
@@ -833,7 +895,7 @@ test_normalize_decode_nested_and_limits(void **state)
                              1u << 20, &d),
                   LG_OK);
     assert_int_equal(d.n, 0);
-    assert_status(lgi_decode((const uint8_t *)in, strlen(in), 0x10, 3, 100,
+    assert_status(lgi_decode((const uint8_t *)in, strlen(in), 0x20, 3, 100,
                              &d),
                   LG_E_INVAL);
     assert_status(lgi_decode((const uint8_t *)in, strlen(in), LGI_DEC_ALL, 0,
@@ -873,6 +935,13 @@ test_normalize_decode_hostile(void **state)
         assert_true(d.p[k].off + d.p[k].len <= d.buflen);
         assert_true(d.p[k].src_end <= n);
     }
+    /* one huge byte list that is not text: read once, not from each of
+     * its values */
+    for (size_t i = 0; i + 3 <= n; i += 3) {
+        memcpy(in + i, "00 ", 3);
+    }
+    assert_status(lgi_decode(in, n - n % 3, LGI_DEC_ALL, 8, n, &d), LG_OK);
+    assert_int_equal(d.n, 0);
     for (size_t i = 0; i < n; i++) {
         in[i] = (uint8_t)prng(&seed);
     }
@@ -916,6 +985,7 @@ main(void)
         cmocka_unit_test(test_normalize_args_and_reuse),
         cmocka_unit_test(test_normalize_decode_base64_hex),
         cmocka_unit_test(test_normalize_decode_url_html),
+        cmocka_unit_test(test_normalize_decode_byte_lists),
         cmocka_unit_test(test_normalize_decode_nested_and_limits),
         cmocka_unit_test(test_normalize_decode_hostile),
     };

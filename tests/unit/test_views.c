@@ -246,6 +246,48 @@ ob_hex(struct buf *o, const char *s)
     puts_(o, hex);
 }
 
+/* Byte lists: each byte as a hex pair or a binary octet, one by one. */
+static void
+ob_hex_pairs(struct buf *o, const char *s)
+{
+    for (size_t i = 0; s[i] != '\0'; i++) {
+        char e[8];
+
+        snprintf(e, sizeof(e), i == 0 ? "%02x" : " %02x",
+                 (unsigned)(uint8_t)s[i]);
+        puts_(o, e);
+    }
+}
+
+static void
+ob_c_escapes(struct buf *o, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        char e[8];
+
+        snprintf(e, sizeof(e), "\\x%02X", (unsigned)(uint8_t)*s);
+        puts_(o, e);
+    }
+}
+
+static void
+ob_binary(struct buf *o, const char *s)
+{
+    for (size_t i = 0; s[i] != '\0'; i++) {
+        char e[10];
+        unsigned c = (uint8_t)s[i];
+
+        for (int b = 0; b < 8; b++) {
+            e[b] = (char)('0' + ((c >> (7 - b)) & 1u));
+        }
+        e[8] = '\0';
+        if (i > 0) {
+            puts_(o, " ");
+        }
+        puts_(o, e);
+    }
+}
+
 static void
 ob_url(struct buf *o, const char *s)
 {
@@ -285,6 +327,9 @@ static const struct {
     {"base64", ob_base64, LG_VIEW_DECODED},
     {"base64 of base64", ob_base64_twice, LG_VIEW_DECODED},
     {"hex", ob_hex, LG_VIEW_DECODED},
+    {"hex pairs", ob_hex_pairs, LG_VIEW_DECODED},
+    {"C escapes", ob_c_escapes, LG_VIEW_DECODED},
+    {"binary octets", ob_binary, LG_VIEW_DECODED},
     {"URL encoding", ob_url, LG_VIEW_DECODED},
     {"HTML entities", ob_html, LG_VIEW_DECODED},
 };
