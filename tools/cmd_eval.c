@@ -740,18 +740,23 @@ eval_show_row(eval_state_t *e, json_t *text, const char *label,
     return bad ? -1 : 0;
 }
 
+/* Whether a row counts as detected: flagged or blocked, and with
+ * --categories, by a finding in one of them. */
+static int
+eval_detected(const eval_state_t *e, const lg_result_t *res)
+{
+    return res->verdict != LG_VERDICT_ALLOW &&
+           (e->o->only_cats == 0 || (res->categories & e->o->only_cats) != 0);
+}
+
 /* Count one scanned row.  Returns 0 or -1 on OOM. */
 static int
 eval_count(eval_state_t *e, const char *label, const char *lang,
            const char *category, int hard, const lg_result_t *res,
            size_t *group)
 {
-    int detected = res->verdict != LG_VERDICT_ALLOW;
-    int blocked = res->verdict == LG_VERDICT_BLOCK;
-
-    if (e->o->only_cats != 0 && (res->categories & e->o->only_cats) == 0) {
-        detected = blocked = 0;
-    }
+    int detected = eval_detected(e, res);
+    int blocked = detected && res->verdict == LG_VERDICT_BLOCK;
     int incat = 0;
     eval_tally_t *t;
     size_t i;
@@ -896,10 +901,12 @@ eval_row(eval_state_t *e, const char *line, size_t len)
         e->fatal = 1;
         goto out;
     }
+    /* The rows the figures count: a miss is a row that is not detected
+     * (with --categories, one flagged only by other categories too). */
     if ((e->o->show == EVAL_SHOW_MISSES && group >= EVAL_G_LABEL0 &&
-         res.verdict == LG_VERDICT_ALLOW) ||
+         !eval_detected(e, &res)) ||
         (e->o->show == EVAL_SHOW_FPS && group < EVAL_G_ATTACKS &&
-         res.verdict != LG_VERDICT_ALLOW)) {
+         eval_detected(e, &res))) {
         e->show_total++;
         if ((e->o->limit == 0 || e->nshown < e->o->limit) &&
             eval_show_row(e, text, label, lang, category, hard, &res) != 0) {

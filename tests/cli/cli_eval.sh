@@ -121,6 +121,12 @@ stdout_has '^benign +1 +0\.00 +0\.00 +-  none$'
 expect 0 "$GUARD" eval $R --categories exfiltration "$TMP/data.jsonl"
 stdout_has '^attacks +7 +0 +7 +0 +5 +0\.00 '
 stdout_has '^benign +3 +0 +0\.00 +0 +0\.00$'
+# --show lists the rows those figures count: every attack is a miss,
+# flagged by other categories or not, and no benign row is a false positive.
+expect 0 "$GUARD" eval $R --categories exfiltration --show misses "$TMP/data.jsonl"
+[ "$(grep -c '^{' "$TMP/out")" -eq 7 ] || fail "--categories: not every miss listed"
+expect 0 "$GUARD" eval $R --categories exfiltration --show false-positives "$TMP/data.jsonl"
+! grep -q '^{' "$TMP/out" || fail "--categories: a false positive of other categories listed"
 expect 0 "$GUARD" eval $R --categories 'injection,moderation/*' "$TMP/data.jsonl"
 stdout_has '^toxic +1 +1 +0 '
 expect 2 "$GUARD" eval $R --categories injections "$TMP/data.jsonl"
