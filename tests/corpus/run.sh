@@ -9,7 +9,7 @@
 #
 # Only the findings of each file's own task count (--categories), since
 # every pack runs.  Recorded: every file at 100% recall with no false
-# positive, but one jailbreak row (a fiction set-up caught at paranoia 2).
+# positive.
 set -eu
 guard=$1
 dir=$2/tests/corpus
@@ -26,7 +26,7 @@ check() {
 }
 
 check injection.jsonl --categories injection,hijacking,leakage \
-    --min-recall injection=100 --min-recall jailbreak=98.1 \
+    --min-recall injection=100 --min-recall jailbreak=100 \
     --max-fp 0 --max-hard-fp 0
 check harmful.jsonl --categories harmful \
     --min-recall harmful=100 --max-fp 0 \

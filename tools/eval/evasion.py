@@ -42,7 +42,7 @@ import evade  # noqa: E402
 import eval_jsonl  # noqa: E402
 
 ORDER = ("homoglyph", "zero-width", "spacing", "leet", "fullwidth",
-         "random-case", "base64", "tags")
+         "random-case", "base64", "hex-bytes", "binary", "tags")
 
 
 def guard_has_views(guard):
