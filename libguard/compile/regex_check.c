@@ -83,6 +83,14 @@ struct rep_frame {
     uint64_t cur;  /* the alternative being read */
 };
 
+/* a + b, or UINT64_MAX when that overflows: costs only compare with the
+ * limit, so a saturated one is simply too large. */
+static uint64_t
+rep_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* A counted quantifier at re[i] ("{n}", "{n,}", "{n,m}"): its length and
  * largest count (n + 1 for "{n,}": the unbounded rest is a loop); 0 when
  * re[i] is not one (PCRE2 then reads "{" as a literal). */
@@ -168,11 +176,13 @@ rep_escape_len(const char *re, size_t i)
 
 /*
  * The largest group-repeat cost of `re` (see LGI_REPEAT_LIMIT), and in
- * *at the offset of the quantifier that reaches it.  Malformed patterns
- * are measured as far as they go: the engines report what is wrong.
+ * *at the offset of the quantifier that reaches it; or, with *too_deep
+ * set, *at is a group opened deeper than LGI_REPEAT_DEPTH.  Malformed
+ * patterns are measured as far as they go: the engines report what is
+ * wrong.
  */
 static uint64_t
-repeat_cost(const char *re, size_t *at)
+repeat_cost(const char *re, size_t *at, bool *too_deep)
 {
     struct rep_frame st[LGI_REPEAT_DEPTH + 1];
     size_t depth = 0, i = 0;
@@ -190,7 +200,7 @@ repeat_cost(const char *re, size_t *at)
             size_t len = e != NULL ? (size_t)(e - re) - (i + 2)
                                    : strlen(re + i + 2);
 
-            st[depth].cur += len;
+            st[depth].cur = rep_add(st[depth].cur, len);
             last = 1;
             last_group = false;
             have_last = len > 0;
@@ -226,6 +236,7 @@ repeat_cost(const char *re, size_t *at)
             }
             if (depth == LGI_REPEAT_DEPTH) {
                 *at = i;
+                *too_deep = true;
                 return UINT64_MAX;
             }
             depth++;
@@ -260,7 +271,7 @@ repeat_cost(const char *re, size_t *at)
                                                         : st[depth].best;
 
             depth--;
-            st[depth].cur += w;
+            st[depth].cur = rep_add(st[depth].cur, w);
             last = w;
             last_group = true;
             have_last = true;
@@ -276,7 +287,7 @@ repeat_cost(const char *re, size_t *at)
                     *at = i;
                 }
                 /* the copies lengthen the enclosing group */
-                st[depth].cur += cost - last;
+                st[depth].cur = rep_add(st[depth].cur, cost - last);
             }
             have_last = false;
             i += q;
@@ -292,7 +303,7 @@ repeat_cost(const char *re, size_t *at)
             i++;
             last = 1;
         }
-        st[depth].cur += 1;
+        st[depth].cur = rep_add(st[depth].cur, 1);
         last_group = false;
         have_last = true;
     }
@@ -308,22 +319,30 @@ lgi_check_pattern(const char *regex, uint32_t flags, char *msg, size_t cap,
     lg_status_t rc;
     uint64_t cost;
     size_t at = SIZE_MAX;
+    bool too_deep = false;
 
     *off = SIZE_MAX;
     msg[0] = '\0';
-    cost = repeat_cost(regex, &at);
+    cost = repeat_cost(regex, &at, &too_deep);
     if (cost > LGI_REPEAT_LIMIT) {
         *off = at;
-        if (cost == UINT64_MAX) {
+        if (too_deep) {
             snprintf(msg, cap, "pattern nests groups more than %d deep",
                      LGI_REPEAT_DEPTH);
         } else {
+            char n[32];
+
+            if (cost == UINT64_MAX) {
+                snprintf(n, sizeof(n), "over 2^64");
+            } else {
+                snprintf(n, sizeof(n), "%llu", (unsigned long long)cost);
+            }
             snprintf(msg, cap,
                      "pattern repeats a group too far: its longest match "
-                     "times the count is %llu characters, above %u, which "
+                     "times the count is %s characters, above %u, which "
                      "the engine compiles very slowly (repeat a character "
                      "class instead, or fewer times)",
-                     (unsigned long long)cost, LGI_REPEAT_LIMIT);
+                     n, LGI_REPEAT_LIMIT);
         }
         return LG_E_COMPILE;
     }

@@ -109,6 +109,11 @@ byte_form(const uint8_t *s, size_t n, size_t i)
 {
     uint8_t v;
 
+    /* every form starts with a hex digit or a backslash: most words do
+     * not, and cost this one test */
+    if (hexval(s[i]) < 0 && s[i] != '\\') {
+        return BF_NONE;
+    }
     for (int f = BF_BIN; f < BF_NONE; f++) {
         if (byte_value(s, n, i, (enum byte_form)f, &v) != 0) {
             return (enum byte_form)f;
